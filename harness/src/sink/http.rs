@@ -1,0 +1,149 @@
+//! OTLP/HTTP receiver (binary protobuf, optionally gzip) on `/v1/traces`, `/v1/metrics`,
+//! `/v1/logs`. Malformed bodies get 400 and are counted.
+
+use std::io::Read as _;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use opentelemetry_proto::tonic::collector::logs::v1::{ExportLogsServiceRequest, ExportLogsServiceResponse};
+use opentelemetry_proto::tonic::collector::metrics::v1::{ExportMetricsServiceRequest, ExportMetricsServiceResponse};
+use opentelemetry_proto::tonic::collector::trace::v1::{ExportTraceServiceRequest, ExportTraceServiceResponse};
+use prost::Message;
+
+use super::stats::SinkStats;
+
+const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+
+fn decode<T: Message + Default>(headers: &HeaderMap, body: &Bytes) -> Result<T, String> {
+    let gzip = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
+    if gzip {
+        let mut raw = Vec::new();
+        flate2::read::GzDecoder::new(body.as_ref())
+            .take(MAX_BODY_BYTES as u64)
+            .read_to_end(&mut raw)
+            .map_err(|e| format!("gzip body does not decompress: {e}"))?;
+        T::decode(raw.as_slice()).map_err(|e| format!("protobuf body does not decode: {e}"))
+    } else {
+        T::decode(body.as_ref()).map_err(|e| format!("protobuf body does not decode: {e}"))
+    }
+}
+
+fn protobuf(message: &impl Message) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/x-protobuf")],
+        message.encode_to_vec(),
+    )
+        .into_response()
+}
+
+fn malformed(stats: &SinkStats, reason: String) -> Response {
+    stats.record_malformed();
+    (StatusCode::BAD_REQUEST, reason).into_response()
+}
+
+async fn traces(State(stats): State<Arc<SinkStats>>, headers: HeaderMap, body: Bytes) -> Response {
+    match decode::<ExportTraceServiceRequest>(&headers, &body) {
+        Ok(request) => {
+            stats.record_traces(&request, body.len() as u64);
+            protobuf(&ExportTraceServiceResponse::default())
+        }
+        Err(reason) => malformed(&stats, reason),
+    }
+}
+
+async fn metrics(State(stats): State<Arc<SinkStats>>, headers: HeaderMap, body: Bytes) -> Response {
+    match decode::<ExportMetricsServiceRequest>(&headers, &body) {
+        Ok(request) => {
+            stats.record_metrics(&request, body.len() as u64);
+            protobuf(&ExportMetricsServiceResponse::default())
+        }
+        Err(reason) => malformed(&stats, reason),
+    }
+}
+
+async fn logs(State(stats): State<Arc<SinkStats>>, headers: HeaderMap, body: Bytes) -> Response {
+    match decode::<ExportLogsServiceRequest>(&headers, &body) {
+        Ok(request) => {
+            stats.record_logs(&request, body.len() as u64);
+            protobuf(&ExportLogsServiceResponse::default())
+        }
+        Err(reason) => malformed(&stats, reason),
+    }
+}
+
+/// The HTTP receiver's routes.
+pub fn router(stats: Arc<SinkStats>) -> Router {
+    Router::new()
+        .route("/v1/traces", post(traces))
+        .route("/v1/metrics", post(metrics))
+        .route("/v1/logs", post(logs))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(stats)
+}
+
+/// Serves the HTTP receiver on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    stats: Arc<SinkStats>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    axum::serve(listener, router(stats))
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt as _;
+
+    #[tokio::test]
+    async fn malformed_bodies_get_400_and_are_counted() {
+        let stats = Arc::new(SinkStats::default());
+        let response = router(stats.clone())
+            .oneshot(
+                Request::post("/v1/traces")
+                    .body(Body::from(vec![0xff, 0xff, 0xff]))
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(stats.counts().malformed_requests, 1);
+        assert_eq!(stats.counts().export_requests, 0);
+    }
+
+    #[tokio::test]
+    async fn gzip_bodies_are_decoded_and_bytes_counted_as_received() {
+        use std::io::Write as _;
+        let stats = Arc::new(SinkStats::default());
+        let raw = ExportLogsServiceRequest::default().encode_to_vec();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(&raw).unwrap();
+        let compressed = gz.finish().unwrap();
+        let len = compressed.len() as u64;
+        let response = router(stats.clone())
+            .oneshot(
+                Request::post("/v1/logs")
+                    .header(header::CONTENT_ENCODING, "gzip")
+                    .body(Body::from(compressed))
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(stats.counts().export_requests, 1);
+        assert_eq!(stats.counts().bytes_received, len);
+    }
+}

@@ -1,0 +1,288 @@
+//! What the sink received: counts, and an index of trace ids by service.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::any_value::Value;
+use opentelemetry_proto::tonic::metrics::v1::metric::Data;
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use serde::Serialize;
+
+/// One received span, kept only when the sink is asked to keep spans (tests, debugging).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpanRecord {
+    /// `service.name` of the span's resource.
+    pub service: String,
+    /// Span name.
+    pub name: String,
+    /// 32 hex digits.
+    pub trace_id: String,
+    /// 16 hex digits.
+    pub span_id: String,
+    /// 16 hex digits, empty for a root span.
+    pub parent_span_id: String,
+    /// OTLP span kind number (1 internal, 2 server, 3 client, 4 producer, 5 consumer).
+    pub kind: i32,
+    /// String attributes (other value types are rendered with `Debug`).
+    pub attributes: HashMap<String, String>,
+}
+
+/// A snapshot of the counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SinkCounts {
+    /// Spans received.
+    pub spans_received: u64,
+    /// Metric data points received.
+    pub metric_points_received: u64,
+    /// Log records received.
+    pub log_records_received: u64,
+    /// Export requests accepted (all signals, both transports).
+    pub export_requests: u64,
+    /// Bytes of request payload as received (compressed when the client compressed).
+    pub bytes_received: u64,
+    /// Requests rejected as malformed.
+    pub malformed_requests: u64,
+    /// Distinct trace ids seen.
+    pub traces: u64,
+    /// Traces with spans from at least two services (web and worker joined in one trace).
+    pub traces_complete: u64,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    counts: SinkCounts,
+    /// Trace id -> the services that sent spans in it (interned as indexes into `services`).
+    traces: HashMap<[u8; 16], Vec<u16>>,
+    services: Vec<String>,
+    spans: Vec<SpanRecord>,
+    log_bodies: Vec<(String, String)>,
+}
+
+/// Shared, thread-safe statistics of one sink.
+#[derive(Debug, Default)]
+pub struct SinkStats {
+    inner: Mutex<Inner>,
+    keep_spans: bool,
+}
+
+fn service_name(resource: Option<&Resource>) -> String {
+    resource
+        .into_iter()
+        .flat_map(|r| r.attributes.iter())
+        .find(|kv| kv.key == "service.name")
+        .and_then(|kv| kv.value.as_ref())
+        .and_then(|v| match &v.value {
+            Some(Value::StringValue(s)) => Some(s.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+fn render(value: Option<&opentelemetry_proto::tonic::common::v1::AnyValue>) -> String {
+    match value.and_then(|v| v.value.as_ref()) {
+        Some(Value::StringValue(s)) => s.clone(),
+        Some(Value::IntValue(i)) => i.to_string(),
+        Some(Value::BoolValue(b)) => b.to_string(),
+        Some(Value::DoubleValue(d)) => d.to_string(),
+        Some(other) => format!("{other:?}"),
+        None => String::new(),
+    }
+}
+
+impl SinkStats {
+    /// Statistics that also keep every span and log body (for tests; memory grows with load).
+    pub fn keeping_spans() -> Self {
+        Self {
+            keep_spans: true,
+            ..Self::default()
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Counts a rejected request.
+    pub fn record_malformed(&self) {
+        self.lock().counts.malformed_requests += 1;
+    }
+
+    /// Records an accepted trace export of `bytes` bytes.
+    pub fn record_traces(&self, request: &ExportTraceServiceRequest, bytes: u64) {
+        let mut inner = self.lock();
+        let inner = &mut *inner;
+        inner.counts.export_requests += 1;
+        inner.counts.bytes_received += bytes;
+        for rs in &request.resource_spans {
+            let service = service_name(rs.resource.as_ref());
+            let index = match inner.services.iter().position(|s| *s == service) {
+                Some(i) => i,
+                None => {
+                    inner.services.push(service.clone());
+                    inner.services.len() - 1
+                }
+            } as u16;
+            for ss in &rs.scope_spans {
+                for span in &ss.spans {
+                    inner.counts.spans_received += 1;
+                    let Ok(id) = <[u8; 16]>::try_from(span.trace_id.as_slice()) else {
+                        continue;
+                    };
+                    let services = inner.traces.entry(id).or_default();
+                    if !services.contains(&index) {
+                        services.push(index);
+                        if services.len() == 2 {
+                            inner.counts.traces_complete += 1;
+                        }
+                    }
+                    if self.keep_spans {
+                        inner.spans.push(SpanRecord {
+                            service: service.clone(),
+                            name: span.name.clone(),
+                            trace_id: hex(&span.trace_id),
+                            span_id: hex(&span.span_id),
+                            parent_span_id: hex(&span.parent_span_id),
+                            kind: span.kind,
+                            attributes: span
+                                .attributes
+                                .iter()
+                                .map(|kv| (kv.key.clone(), render(kv.value.as_ref())))
+                                .collect(),
+                        });
+                    }
+                }
+            }
+        }
+        inner.counts.traces = inner.traces.len() as u64;
+    }
+
+    /// Records an accepted metrics export.
+    pub fn record_metrics(&self, request: &ExportMetricsServiceRequest, bytes: u64) {
+        let points: usize = request
+            .resource_metrics
+            .iter()
+            .flat_map(|rm| &rm.scope_metrics)
+            .flat_map(|sm| &sm.metrics)
+            .map(|m| match &m.data {
+                Some(Data::Gauge(g)) => g.data_points.len(),
+                Some(Data::Sum(s)) => s.data_points.len(),
+                Some(Data::Histogram(h)) => h.data_points.len(),
+                Some(Data::ExponentialHistogram(h)) => h.data_points.len(),
+                Some(Data::Summary(s)) => s.data_points.len(),
+                None => 0,
+            })
+            .sum();
+        let mut inner = self.lock();
+        inner.counts.export_requests += 1;
+        inner.counts.bytes_received += bytes;
+        inner.counts.metric_points_received += points as u64;
+    }
+
+    /// Records an accepted logs export.
+    pub fn record_logs(&self, request: &ExportLogsServiceRequest, bytes: u64) {
+        let mut inner = self.lock();
+        inner.counts.export_requests += 1;
+        inner.counts.bytes_received += bytes;
+        for rl in &request.resource_logs {
+            let service = service_name(rl.resource.as_ref());
+            for sl in &rl.scope_logs {
+                for record in &sl.log_records {
+                    inner.counts.log_records_received += 1;
+                    if self.keep_spans {
+                        let mut text = render(record.body.as_ref());
+                        for kv in &record.attributes {
+                            text.push_str(&format!(" {}={}", kv.key, render(kv.value.as_ref())));
+                        }
+                        text.push_str(&format!(" trace_id={}", hex(&record.trace_id)));
+                        inner.log_bodies.push((service.clone(), text));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The counters now.
+    pub fn counts(&self) -> SinkCounts {
+        self.lock().counts
+    }
+
+    /// Spans kept so far (empty unless built with [`SinkStats::keeping_spans`]).
+    pub fn spans(&self) -> Vec<SpanRecord> {
+        self.lock().spans.clone()
+    }
+
+    /// Log records kept so far as `(service, "body key=value ... trace_id=...")`.
+    pub fn logs(&self) -> Vec<(String, String)> {
+        self.lock().log_bodies.clone()
+    }
+
+    /// Clears everything (between runs).
+    pub fn reset(&self) {
+        let mut inner = self.lock();
+        *inner = Inner::default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
+    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+
+    fn request(service: &str, trace: u8, spans: usize) -> ExportTraceServiceRequest {
+        ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                resource: Some(Resource {
+                    attributes: vec![KeyValue {
+                        key: "service.name".into(),
+                        value: Some(AnyValue {
+                            value: Some(Value::StringValue(service.into())),
+                        }),
+                    }],
+                    ..Default::default()
+                }),
+                scope_spans: vec![ScopeSpans {
+                    spans: (0..spans)
+                        .map(|i| Span {
+                            trace_id: vec![trace; 16],
+                            span_id: vec![i as u8 + 1; 8],
+                            name: format!("s{i}"),
+                            ..Default::default()
+                        })
+                        .collect(),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        }
+    }
+
+    #[test]
+    fn a_trace_is_complete_once_two_services_share_it() {
+        let stats = SinkStats::keeping_spans();
+        stats.record_traces(&request("web", 1, 3), 100);
+        assert_eq!(stats.counts().traces_complete, 0);
+        stats.record_traces(&request("worker", 1, 2), 50);
+        stats.record_traces(&request("worker", 1, 1), 50);
+        stats.record_traces(&request("web", 2, 1), 10);
+        let c = stats.counts();
+        assert_eq!(c.spans_received, 7);
+        assert_eq!(c.traces, 2);
+        assert_eq!(c.traces_complete, 1);
+        assert_eq!(c.export_requests, 4);
+        assert_eq!(c.bytes_received, 210);
+        assert_eq!(stats.spans()[0].trace_id, "01".repeat(16));
+        assert_eq!(stats.spans()[0].service, "web");
+    }
+}

@@ -1,0 +1,175 @@
+//! The schema, created at start-up by whichever role starts first. Idempotent, and safe when web
+//! and worker start together: PostgreSQL serialises on an advisory lock, SQLite on a write lock.
+
+use anyhow::Context as _;
+use sqlx::Executor as _;
+
+use super::{Backend, Db};
+
+const SQLITE: &str = "
+CREATE TABLE IF NOT EXISTS users (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    email TEXT NOT NULL UNIQUE,
+    username TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS articles (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    slug TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    description TEXT NOT NULL,
+    body TEXT NOT NULL,
+    author_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    favorites_count BIGINT NOT NULL DEFAULT 0,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS favorites (
+    user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    article_id BIGINT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (user_id, article_id)
+);
+CREATE TABLE IF NOT EXISTS notifications (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    recipient_id BIGINT NOT NULL,
+    actor_id BIGINT NOT NULL,
+    article_id BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    enqueued_at BIGINT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS revoked_tokens (
+    jti TEXT PRIMARY KEY,
+    expires_at BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS worker_heartbeats (
+    worker_id TEXT PRIMARY KEY,
+    queue TEXT NOT NULL,
+    seen_at BIGINT NOT NULL
+);
+";
+
+const POSTGRES: &str = "
+CREATE TABLE IF NOT EXISTS users (
+    id BIGSERIAL PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE,
+    username TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS articles (
+    id BIGSERIAL PRIMARY KEY,
+    slug TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    description TEXT NOT NULL,
+    body TEXT NOT NULL,
+    author_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    favorites_count BIGINT NOT NULL DEFAULT 0,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS favorites (
+    user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    article_id BIGINT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (user_id, article_id)
+);
+CREATE TABLE IF NOT EXISTS notifications (
+    id BIGSERIAL PRIMARY KEY,
+    recipient_id BIGINT NOT NULL,
+    actor_id BIGINT NOT NULL,
+    article_id BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    enqueued_at BIGINT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS revoked_tokens (
+    jti TEXT PRIMARY KEY,
+    expires_at BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS worker_heartbeats (
+    worker_id TEXT PRIMARY KEY,
+    queue TEXT NOT NULL,
+    seen_at BIGINT NOT NULL
+);
+";
+
+/// The job table of the SQL queues (created in the queue's database).
+pub const JOBS_SQLITE: &str = "
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    queue TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    enqueued_at BIGINT NOT NULL,
+    started_at BIGINT,
+    attempts BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS jobs_pending ON jobs (queue, status, id);
+";
+
+/// See [`JOBS_SQLITE`].
+pub const JOBS_POSTGRES: &str = "
+CREATE TABLE IF NOT EXISTS jobs (
+    id BIGSERIAL PRIMARY KEY,
+    queue TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    enqueued_at BIGINT NOT NULL,
+    started_at BIGINT,
+    attempts BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS jobs_pending ON jobs (queue, status, id);
+";
+
+/// An arbitrary constant that names the migration lock on PostgreSQL.
+const PG_LOCK_KEY: i64 = 0x6f74_656c_6265;
+
+/// Runs `ddl` (several statements) once, serialised against other processes.
+pub async fn apply(db: &Db, ddl: &'static str) -> anyhow::Result<()> {
+    let mut conn = db.pool().acquire().await.context("acquiring a connection to migrate")?;
+    match db.backend() {
+        Backend::Postgres => {
+            sqlx::query("SELECT pg_advisory_lock($1)")
+                .bind(PG_LOCK_KEY)
+                .execute(&mut *conn)
+                .await?;
+            let result = conn.execute(ddl).await;
+            sqlx::query("SELECT pg_advisory_unlock($1)")
+                .bind(PG_LOCK_KEY)
+                .execute(&mut *conn)
+                .await?;
+            result.context("creating the PostgreSQL schema")?;
+        }
+        Backend::Sqlite => {
+            // WAL lets the web role read while the worker writes; the setting is stored in the
+            // file, so setting it again is a no-op.
+            conn.execute("PRAGMA journal_mode = WAL").await?;
+            conn.execute("BEGIN IMMEDIATE").await?;
+            match conn.execute(ddl).await {
+                Ok(_) => {
+                    conn.execute("COMMIT").await?;
+                }
+                Err(e) => {
+                    let _ = conn.execute("ROLLBACK").await;
+                    return Err(e).context("creating the SQLite schema");
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Creates the application tables.
+pub async fn migrate(db: &Db) -> anyhow::Result<()> {
+    apply(
+        db,
+        match db.backend() {
+            Backend::Sqlite => SQLITE,
+            Backend::Postgres => POSTGRES,
+        },
+    )
+    .await
+}

@@ -1,0 +1,262 @@
+//! Articles and favorites. Creating and favoriting enqueue a job for the worker.
+
+use std::sync::atomic::Ordering;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tracing::Instrument as _;
+
+use crate::auth::AuthUser;
+use crate::db::articles::{self, Article, NewArticle};
+use crate::db::is_unique_violation;
+use crate::error::{AppError, AppJson, AppPath, AppQuery};
+use crate::queue::JobKind;
+use crate::state::AppState;
+
+/// Largest page size.
+const MAX_PER_PAGE: i64 = 100;
+
+#[derive(Debug, Deserialize)]
+pub struct Paging {
+    page: Option<i64>,
+    per_page: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NewArticleInput {
+    title: String,
+    #[serde(default)]
+    description: String,
+    body: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ArticleUpdate {
+    title: Option<String>,
+    description: Option<String>,
+    body: Option<String>,
+}
+
+fn slugify(title: &str) -> String {
+    let mut slug = String::with_capacity(title.len().min(60) + 9);
+    let mut dash = false;
+    for c in title.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+            dash = false;
+        } else if !dash && !slug.is_empty() {
+            slug.push('-');
+            dash = true;
+        }
+        if slug.len() >= 60 {
+            break;
+        }
+    }
+    let base = slug.trim_end_matches('-');
+    let base = if base.is_empty() { "article" } else { base };
+    format!("{base}-{:08x}", rand::random::<u32>())
+}
+
+fn validate_text(field: &str, value: &str, max: usize) -> Result<(), AppError> {
+    if value.trim().is_empty() && field != "description" {
+        return Err(AppError::Validation(format!("{field} must not be empty")));
+    }
+    if value.chars().count() > max {
+        return Err(AppError::Validation(format!("{field} is longer than {max} characters")));
+    }
+    Ok(())
+}
+
+async fn find(state: &AppState, slug: &str) -> Result<Article, AppError> {
+    articles::by_slug(&state.db, slug)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("article {slug:?} not found")))
+}
+
+fn article_json(a: &Article) -> Value {
+    json!({
+        "slug": a.slug,
+        "title": a.title,
+        "description": a.description,
+        "body": a.body,
+        "author": {"id": a.author_id, "username": a.author_username},
+        "favorites_count": a.favorites_count,
+        "created_at_us": a.created_at,
+        "updated_at_us": a.updated_at,
+    })
+}
+
+async fn enqueue(state: &AppState, kind: JobKind, article_id: i64, actor_id: i64) -> Result<(), AppError> {
+    state.queue.enqueue(kind, article_id, actor_id).await?;
+    state.jobs_enqueued.fetch_add(1, Ordering::Relaxed);
+    state
+        .metrics
+        .jobs_enqueued
+        .add(1, &[opentelemetry::KeyValue::new("job.kind", kind.as_str())]);
+    Ok(())
+}
+
+/// `GET /api/articles?page=1&per_page=20`.
+pub async fn list(
+    State(state): State<AppState>,
+    AppQuery(paging): AppQuery<Paging>,
+) -> Result<Json<Value>, AppError> {
+    let page = paging.page.unwrap_or(1);
+    let per_page = paging.per_page.unwrap_or(20);
+    if page < 1 {
+        return Err(AppError::Validation("page must be 1 or more".into()));
+    }
+    if !(1..=MAX_PER_PAGE).contains(&per_page) {
+        return Err(AppError::Validation(format!("per_page must be between 1 and {MAX_PER_PAGE}")));
+    }
+    let offset = (page - 1).saturating_mul(per_page);
+    let (items, total) = articles::page(&state.db, per_page, offset).await?;
+    Ok(Json(json!({
+        "articles": items.iter().map(article_json).collect::<Vec<_>>(),
+        "page": page,
+        "per_page": per_page,
+        "total": total,
+    })))
+}
+
+/// `POST /api/articles` -> 201; enqueues an `article_created` job.
+pub async fn create(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    AppJson(input): AppJson<NewArticleInput>,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    validate_text("title", &input.title, 200)?;
+    validate_text("description", &input.description, 1000)?;
+    validate_text("body", &input.body, 100_000)?;
+    let slug = slugify(&input.title);
+    let span = tracing::info_span!(
+        "article.create",
+        user.id = auth.id,
+        article.slug = %slug,
+        article.id = tracing::field::Empty,
+    );
+    async {
+        let new = NewArticle {
+            slug: &slug,
+            title: input.title.trim(),
+            description: input.description.trim(),
+            body: &input.body,
+            author_id: auth.id,
+        };
+        let id = match articles::insert(&state.db, &new).await {
+            Ok(id) => id,
+            Err(e) if is_unique_violation(&e) => {
+                return Err(AppError::Conflict("an article with this slug exists; retry".into()));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        tracing::Span::current().record("article.id", id);
+        enqueue(&state, JobKind::ArticleCreated, id, auth.id).await?;
+        state.metrics.articles_created.add(1, &[]);
+        tracing::info!(article.slug = %slug, user.id = auth.id, "article created");
+        let article = find(&state, &slug).await?;
+        Ok((StatusCode::CREATED, Json(json!({"article": article_json(&article)}))))
+    }
+    .instrument(span)
+    .await
+}
+
+/// `GET /api/articles/{slug}`.
+pub async fn get_one(
+    State(state): State<AppState>,
+    AppPath(slug): AppPath<String>,
+) -> Result<Json<Value>, AppError> {
+    let article = find(&state, &slug).await?;
+    Ok(Json(json!({"article": article_json(&article)})))
+}
+
+/// `PUT /api/articles/{slug}` (owner only).
+pub async fn update(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    AppPath(slug): AppPath<String>,
+    AppJson(input): AppJson<ArticleUpdate>,
+) -> Result<Json<Value>, AppError> {
+    let article = find(&state, &slug).await?;
+    if article.author_id != auth.id {
+        return Err(AppError::Forbidden("only the author may change this article".into()));
+    }
+    let title = input.title.unwrap_or(article.title);
+    let description = input.description.unwrap_or(article.description);
+    let body = input.body.unwrap_or(article.body);
+    validate_text("title", &title, 200)?;
+    validate_text("description", &description, 1000)?;
+    validate_text("body", &body, 100_000)?;
+    articles::update(&state.db, article.id, title.trim(), description.trim(), &body).await?;
+    let article = find(&state, &slug).await?;
+    Ok(Json(json!({"article": article_json(&article)})))
+}
+
+/// `DELETE /api/articles/{slug}` (owner only) -> 204.
+pub async fn delete(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    AppPath(slug): AppPath<String>,
+) -> Result<StatusCode, AppError> {
+    let article = find(&state, &slug).await?;
+    if article.author_id != auth.id {
+        return Err(AppError::Forbidden("only the author may delete this article".into()));
+    }
+    articles::delete(&state.db, article.id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/articles/{slug}/favorite`; enqueues an `article_favorited` job when new.
+pub async fn favorite(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    AppPath(slug): AppPath<String>,
+) -> Result<Json<Value>, AppError> {
+    let span = tracing::info_span!(
+        "article.favorite",
+        user.id = auth.id,
+        article.slug = %slug,
+        favorite.new = tracing::field::Empty,
+    );
+    async {
+        let article = find(&state, &slug).await?;
+        let added = articles::favorite(&state.db, auth.id, article.id).await?;
+        tracing::Span::current().record("favorite.new", added);
+        if added {
+            enqueue(&state, JobKind::ArticleFavorited, article.id, auth.id).await?;
+        }
+        let article = find(&state, &slug).await?;
+        Ok(Json(json!({"article": article_json(&article)})))
+    }
+    .instrument(span)
+    .await
+}
+
+/// `DELETE /api/articles/{slug}/favorite`.
+pub async fn unfavorite(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    AppPath(slug): AppPath<String>,
+) -> Result<Json<Value>, AppError> {
+    let article = find(&state, &slug).await?;
+    articles::unfavorite(&state.db, auth.id, article.id).await?;
+    let article = find(&state, &slug).await?;
+    Ok(Json(json!({"article": article_json(&article)})))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slugify;
+
+    #[test]
+    fn slugs_are_url_safe_and_unique() {
+        let a = slugify("Hello, World! Ünïcode");
+        assert!(a.starts_with("hello-world-n-code-") || a.starts_with("hello-world-"), "{a}");
+        assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'), "{a}");
+        assert_ne!(slugify("x"), slugify("x"));
+        assert!(slugify("!!!").starts_with("article-"));
+    }
+}
