@@ -35,10 +35,13 @@ pub async fn run(args: Vec<String>) -> anyhow::Result<ExitCode> {
 }
 
 fn parse_addr(flag: &str, value: Option<String>) -> Result<SocketAddr, UsageError> {
-    let value = value.ok_or_else(|| UsageError(format!("{flag} needs an address such as 127.0.0.1:4317")))?;
-    value
-        .parse()
-        .map_err(|_| UsageError(format!("{flag} {value:?} is not an address; use IP:PORT such as 127.0.0.1:4317")))
+    let value = value
+        .ok_or_else(|| UsageError(format!("{flag} needs an address such as 127.0.0.1:4317")))?;
+    value.parse().map_err(|_| {
+        UsageError(format!(
+            "{flag} {value:?} is not an address; use IP:PORT such as 127.0.0.1:4317"
+        ))
+    })
 }
 
 async fn sink(args: Vec<String>) -> anyhow::Result<ExitCode> {

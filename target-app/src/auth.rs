@@ -20,7 +20,10 @@ fn argon(cost: PasswordCost) -> anyhow::Result<Argon2<'static>> {
 
 /// Hashes a password on a blocking thread (it is CPU work by design).
 pub async fn hash_password(password: String, cost: PasswordCost) -> anyhow::Result<String> {
-    let span = tracing::info_span!("auth.hash_password", argon2.memory_kib = cost.memory_kib);
+    let span = tracing::info_span!(
+        "auth.hash_password",
+        argon2.memory_kib = i64::from(cost.memory_kib)
+    );
     tokio::task::spawn_blocking(move || {
         let _enter = span.enter();
         let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
@@ -69,7 +72,9 @@ pub struct AuthKeys {
 
 impl std::fmt::Debug for AuthKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuthKeys").field("ttl_secs", &self.ttl_secs).finish_non_exhaustive()
+        f.debug_struct("AuthKeys")
+            .field("ttl_secs", &self.ttl_secs)
+            .finish_non_exhaustive()
     }
 }
 
@@ -97,8 +102,10 @@ impl AuthKeys {
 
     /// Verifies a token's signature and expiry.
     pub fn verify(&self, token: &str) -> Result<Claims, AppError> {
-        let mut validation = Validation::default();
-        validation.leeway = 0;
+        let validation = Validation {
+            leeway: 0,
+            ..Validation::default()
+        };
         decode::<Claims>(token, &self.decoding, &validation)
             .map(|data| data.claims)
             .map_err(|e| match e.kind() {

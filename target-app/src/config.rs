@@ -89,14 +89,20 @@ impl Config {
         let database_url = env
             .get("DATABASE_URL")
             .unwrap_or_else(|| "sqlite://target-app.db".to_string());
-        check_url("DATABASE_URL", &database_url, &["sqlite:", "postgres:", "postgresql:"])?;
+        check_url(
+            "DATABASE_URL",
+            &database_url,
+            &["sqlite:", "postgres:", "postgresql:"],
+        )?;
         let queue_url = env.get("QUEUE_URL").unwrap_or_else(|| database_url.clone());
         check_url(
             "QUEUE_URL",
             &queue_url,
             &["sqlite:", "postgres:", "postgresql:", "redis:"],
         )?;
-        let queue_name = env.get("QUEUE_NAME").unwrap_or_else(|| "notifications".into());
+        let queue_name = env
+            .get("QUEUE_NAME")
+            .unwrap_or_else(|| "notifications".into());
         if !queue_name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
@@ -109,8 +115,12 @@ impl Config {
             ));
         }
         let poll_ms: u64 = number(env, "QUEUE_POLL_INTERVAL_MS", 5, "set milliseconds, e.g. 5")?;
-        let worker_concurrency: usize =
-            number(env, "WORKER_CONCURRENCY", 4, "set a job count of at least 1")?;
+        let worker_concurrency: usize = number(
+            env,
+            "WORKER_CONCURRENCY",
+            4,
+            "set a job count of at least 1",
+        )?;
         if worker_concurrency == 0 {
             return Err(EnvError::new(
                 "WORKER_CONCURRENCY",
@@ -151,8 +161,12 @@ impl Config {
                 "set 1 or more",
             ));
         }
-        let db_max_connections: u32 =
-            number(env, "DATABASE_MAX_CONNECTIONS", 8, "set a pool size of at least 1")?;
+        let db_max_connections: u32 = number(
+            env,
+            "DATABASE_MAX_CONNECTIONS",
+            8,
+            "set a pool size of at least 1",
+        )?;
         let shutdown_secs: u64 =
             number(env, "SHUTDOWN_TIMEOUT_SECONDS", 10, "set seconds, e.g. 10")?;
         Ok(Self {

@@ -20,9 +20,11 @@ impl Env for ProcessEnv {
     }
 }
 
-impl Env for HashMap<String, String> {
+impl<S: std::hash::BuildHasher> Env for HashMap<String, String, S> {
     fn get(&self, name: &str) -> Option<String> {
-        HashMap::get(self, name).cloned().filter(|v| !v.trim().is_empty())
+        HashMap::get(self, name)
+            .cloned()
+            .filter(|v| !v.trim().is_empty())
     }
 }
 
@@ -62,7 +64,12 @@ impl EnvError {
 }
 
 /// Parses `name` as a number, or returns `default` when unset.
-pub fn number<T>(env: &(impl Env + ?Sized), name: &str, default: T, fix: &str) -> Result<T, EnvError>
+pub fn number<T>(
+    env: &(impl Env + ?Sized),
+    name: &str,
+    default: T,
+    fix: &str,
+) -> Result<T, EnvError>
 where
     T: FromStr,
 {
@@ -99,7 +106,7 @@ mod tests {
     #[test]
     fn empty_values_count_as_unset() {
         let env: &[(&str, &str)] = &[("A", " "), ("B", "7")];
-        assert_eq!(env.get("A"), None);
+        assert_eq!(Env::get(env, "A"), None);
         assert_eq!(number(env, "B", 1_u32, "x").unwrap(), 7);
         assert_eq!(number(env, "C", 3_u32, "x").unwrap(), 3);
     }

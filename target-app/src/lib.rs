@@ -63,7 +63,7 @@ pub async fn run(role: Role, env: &(dyn Env + Sync)) -> anyhow::Result<()> {
     // Built off the runtime's worker threads: the blocking HTTP exporter client may not be
     // created on one, while the gRPC exporter needs the runtime's handle, which this has.
     let telemetry = tokio::task::spawn_blocking(move || {
-        telemetry::init_global(|| Telemetry::build(otel, telemetry::TestExporters::default()))
+        telemetry::init_global(|| Telemetry::build(otel, &telemetry::TestExporters::default()))
     })
     .await??;
     if config.jwt_secret == config::DEV_JWT_SECRET && role == Role::Web {

@@ -32,9 +32,9 @@ pub fn report_totals(totals: &impl Serialize) {
         return;
     };
     eprintln!("{TOTALS_PREFIX}{line}");
-    if let Ok(path) = std::env::var("TARGET_APP_TOTALS_FILE") {
-        if let Err(e) = std::fs::write(&path, format!("{line}\n")) {
-            eprintln!("target-app: could not write totals to {path}: {e}");
-        }
+    if let Ok(path) = std::env::var("TARGET_APP_TOTALS_FILE")
+        && let Err(e) = std::fs::write(&path, format!("{line}\n"))
+    {
+        eprintln!("target-app: could not write totals to {path}: {e}");
     }
 }

@@ -24,7 +24,11 @@ struct WebJobs {
 }
 
 /// Serves until a shutdown signal; in-flight requests may finish within the shutdown timeout.
-pub async fn serve(config: &Config, state: AppState, telemetry: &'static Telemetry) -> anyhow::Result<()> {
+pub async fn serve(
+    config: &Config,
+    state: AppState,
+    telemetry: &'static Telemetry,
+) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {} (set PORT or BIND)", config.listen))?;

@@ -109,7 +109,11 @@ struct WorkerTotals {
 }
 
 /// Runs the worker until a shutdown signal, then finishes in-flight jobs and reports.
-pub async fn run(config: &Config, state: AppState, telemetry: &'static Telemetry) -> anyhow::Result<()> {
+pub async fn run(
+    config: &Config,
+    state: AppState,
+    telemetry: &'static Telemetry,
+) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let stats = Arc::new(JobStats::default());
     let worker = tokio::spawn(consume(
@@ -171,7 +175,10 @@ pub async fn consume(
         }
     }
     let all = u32::try_from(concurrency).unwrap_or(u32::MAX);
-    if tokio::time::timeout(drain, permits.acquire_many(all)).await.is_err() {
+    if tokio::time::timeout(drain, permits.acquire_many(all))
+        .await
+        .is_err()
+    {
         tracing::warn!(target: "target_app::lifecycle", "jobs still running after the shutdown timeout");
     }
     heartbeat.abort();
@@ -208,11 +215,25 @@ enum Outcome {
     Skipped,
 }
 
-async fn handle(state: &AppState, kind: JobKind, article_id: i64, actor_id: i64, enqueued_at: i64) -> anyhow::Result<Outcome> {
+async fn handle(
+    state: &AppState,
+    kind: JobKind,
+    article_id: i64,
+    actor_id: i64,
+    enqueued_at: i64,
+) -> anyhow::Result<Outcome> {
     let Some(author) = articles::author_of(&state.db, article_id).await? else {
         return Ok(Outcome::Skipped);
     };
-    articles::notify(&state.db, author, actor_id, article_id, kind.as_str(), enqueued_at).await?;
+    articles::notify(
+        &state.db,
+        author,
+        actor_id,
+        article_id,
+        kind.as_str(),
+        enqueued_at,
+    )
+    .await?;
     Ok(Outcome::Completed)
 }
 
@@ -236,9 +257,15 @@ async fn process(state: &AppState, stats: &JobStats, delivery: Delivery) {
     );
     set_parent_from_map(&span, &job.trace_context);
     let started = Instant::now();
-    let result = handle(state, job.kind, job.article_id, job.actor_id, job.enqueued_at_us)
-        .instrument(span.clone())
-        .await;
+    let result = handle(
+        state,
+        job.kind,
+        job.article_id,
+        job.actor_id,
+        job.enqueued_at_us,
+    )
+    .instrument(span.clone())
+    .await;
     let outcome = match &result {
         Ok(Outcome::Completed) => "completed",
         Ok(Outcome::Skipped) => "skipped",
@@ -249,7 +276,13 @@ async fn process(state: &AppState, stats: &JobStats, delivery: Delivery) {
         Ok(_) => state.queue.complete(&delivery).await,
         Err(e) => {
             span.record("otel.status_code", "ERROR");
-            span.in_scope(|| tracing::error!(error = format!("{e:#}"), job.kind = job.kind.as_str(), "job failed"));
+            span.in_scope(|| {
+                tracing::error!(
+                    error = format!("{e:#}"),
+                    job.kind = job.kind.as_str(),
+                    "job failed"
+                );
+            });
             state.queue.fail(&delivery).await
         }
     };
@@ -265,7 +298,10 @@ async fn process(state: &AppState, stats: &JobStats, delivery: Delivery) {
         KeyValue::new("job.kind", job.kind.as_str()),
         KeyValue::new("outcome", outcome),
     ];
-    state.metrics.job_duration.record(started.elapsed().as_secs_f64(), &attrs);
+    state
+        .metrics
+        .job_duration
+        .record(started.elapsed().as_secs_f64(), &attrs);
     state.metrics.jobs.add(1, &attrs);
     state
         .metrics

@@ -66,7 +66,11 @@ impl Sink {
             let _ = rx.wait_for(|s| *s).await;
         };
         let tasks = vec![
-            tokio::spawn(grpc::serve(grpc_listener, stats.clone(), until(stopped.clone()))),
+            tokio::spawn(grpc::serve(
+                grpc_listener,
+                stats.clone(),
+                until(stopped.clone()),
+            )),
             tokio::spawn(http::serve(http_listener, stats.clone(), until(stopped))),
         ];
         Ok(Self {

@@ -1,6 +1,7 @@
 //! What the sink received: counts, and an index of trace ids by service.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::sync::Mutex;
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
@@ -83,10 +84,12 @@ fn service_name(resource: Option<&Resource>) -> String {
 
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 fn render(value: Option<&opentelemetry_proto::tonic::common::v1::AnyValue>) -> String {
@@ -110,7 +113,9 @@ impl SinkStats {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Counts a rejected request.
@@ -126,12 +131,11 @@ impl SinkStats {
         inner.counts.bytes_received += bytes;
         for rs in &request.resource_spans {
             let service = service_name(rs.resource.as_ref());
-            let index = match inner.services.iter().position(|s| *s == service) {
-                Some(i) => i,
-                None => {
-                    inner.services.push(service.clone());
-                    inner.services.len() - 1
-                }
+            let index = if let Some(i) = inner.services.iter().position(|s| *s == service) {
+                i
+            } else {
+                inner.services.push(service.clone());
+                inner.services.len() - 1
             } as u16;
             for ss in &rs.scope_spans {
                 for span in &ss.spans {
@@ -202,9 +206,9 @@ impl SinkStats {
                     if self.keep_spans {
                         let mut text = render(record.body.as_ref());
                         for kv in &record.attributes {
-                            text.push_str(&format!(" {}={}", kv.key, render(kv.value.as_ref())));
+                            let _ = write!(text, " {}={}", kv.key, render(kv.value.as_ref()));
                         }
-                        text.push_str(&format!(" trace_id={}", hex(&record.trace_id)));
+                        let _ = write!(text, " trace_id={}", hex(&record.trace_id));
                         inner.log_bodies.push((service.clone(), text));
                     }
                 }
@@ -249,6 +253,7 @@ mod tests {
                         value: Some(AnyValue {
                             value: Some(Value::StringValue(service.into())),
                         }),
+                        ..Default::default()
                     }],
                     ..Default::default()
                 }),

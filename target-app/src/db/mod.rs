@@ -102,7 +102,12 @@ impl Db {
 
     /// A client span for one query: `db.system.name`, `db.operation.name`, `db.collection.name`
     /// and `db.query.text` (the parameterised statement: values are never recorded).
-    pub fn span(&self, operation: &'static str, table: &'static str, sql: &'static str) -> tracing::Span {
+    pub fn span(
+        &self,
+        operation: &'static str,
+        table: &'static str,
+        sql: &'static str,
+    ) -> tracing::Span {
         tracing::info_span!(
             "db.query",
             otel.name = %format_args!("{operation} {table}"),

@@ -129,7 +129,11 @@ const PG_LOCK_KEY: i64 = 0x6f74_656c_6265;
 
 /// Runs `ddl` (several statements) once, serialised against other processes.
 pub async fn apply(db: &Db, ddl: &'static str) -> anyhow::Result<()> {
-    let mut conn = db.pool().acquire().await.context("acquiring a connection to migrate")?;
+    let mut conn = db
+        .pool()
+        .acquire()
+        .await
+        .context("acquiring a connection to migrate")?;
     match db.backend() {
         Backend::Postgres => {
             sqlx::query("SELECT pg_advisory_lock($1)")
@@ -144,22 +148,54 @@ pub async fn apply(db: &Db, ddl: &'static str) -> anyhow::Result<()> {
             result.context("creating the PostgreSQL schema")?;
         }
         Backend::Sqlite => {
-            // WAL lets the web role read while the worker writes; the setting is stored in the
-            // file, so setting it again is a no-op.
-            conn.execute("PRAGMA journal_mode = WAL").await?;
-            conn.execute("BEGIN IMMEDIATE").await?;
-            match conn.execute(ddl).await {
-                Ok(_) => {
-                    conn.execute("COMMIT").await?;
-                }
-                Err(e) => {
-                    let _ = conn.execute("ROLLBACK").await;
-                    return Err(e).context("creating the SQLite schema");
+            // Two processes starting on a new file contend for the write lock, and SQLite
+            // returns "database is locked" at once (without the busy handler) where waiting
+            // could deadlock, e.g. while switching to WAL. Retry for a while.
+            let mut delay = std::time::Duration::from_millis(10);
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            loop {
+                match sqlite_apply(&mut conn, ddl).await {
+                    Ok(()) => break,
+                    Err(e) if is_locked(&e) && std::time::Instant::now() < deadline => {
+                        tokio::time::sleep(delay).await;
+                        delay = (delay * 2).min(std::time::Duration::from_millis(200));
+                    }
+                    Err(e) => return Err(e).context("creating the SQLite schema"),
                 }
             }
         }
     }
     Ok(())
+}
+
+fn is_locked(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .is_some_and(|d| d.message().contains("locked") || d.message().contains("busy"))
+}
+
+async fn sqlite_apply(
+    conn: &mut sqlx::AnyConnection,
+    ddl: &'static str,
+) -> Result<(), sqlx::Error> {
+    // WAL lets the web role read while the worker writes. The mode is stored in the file, so it
+    // is only switched once; checking first avoids taking the exclusive lock every start.
+    let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+        .fetch_one(&mut *conn)
+        .await?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        conn.execute("PRAGMA journal_mode = WAL").await?;
+    }
+    conn.execute("BEGIN IMMEDIATE").await?;
+    match conn.execute(ddl).await {
+        Ok(_) => {
+            conn.execute("COMMIT").await?;
+            Ok(())
+        }
+        Err(e) => {
+            let _ = conn.execute("ROLLBACK").await;
+            Err(e)
+        }
+    }
 }
 
 /// Creates the application tables.

@@ -61,8 +61,7 @@ pub async fn insert(
 
 /// Finds a user by email.
 pub async fn by_email(db: &Db, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
-    const SQL: &str =
-        "SELECT id, email, username, password_hash FROM users WHERE email = $1";
+    const SQL: &str = "SELECT id, email, username, password_hash FROM users WHERE email = $1";
     sqlx::query_as(SQL)
         .bind(email)
         .fetch_optional(db.pool())

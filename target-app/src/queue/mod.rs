@@ -115,7 +115,12 @@ impl Queue {
     }
 
     /// Enqueues a job of `kind` inside a producer span, carrying the current trace context.
-    pub async fn enqueue(&self, kind: JobKind, article_id: i64, actor_id: i64) -> anyhow::Result<()> {
+    pub async fn enqueue(
+        &self,
+        kind: JobKind,
+        article_id: i64,
+        actor_id: i64,
+    ) -> anyhow::Result<()> {
         let span = tracing::info_span!(
             "queue.publish",
             otel.name = %format_args!("publish {}", self.name()),

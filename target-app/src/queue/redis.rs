@@ -20,13 +20,16 @@ pub struct RedisQueue {
 
 impl std::fmt::Debug for RedisQueue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisQueue").field("key", &self.key).finish_non_exhaustive()
+        f.debug_struct("RedisQueue")
+            .field("key", &self.key)
+            .finish_non_exhaustive()
     }
 }
 
 impl RedisQueue {
     pub async fn connect(url: &str, name: &str) -> anyhow::Result<Self> {
-        let client = redis::Client::open(url).with_context(|| format!("parsing QUEUE_URL {url:?}"))?;
+        let client =
+            redis::Client::open(url).with_context(|| format!("parsing QUEUE_URL {url:?}"))?;
         let conn = client
             .get_multiplexed_async_connection()
             .await
@@ -78,7 +81,11 @@ impl RedisQueue {
     pub async fn ack(&self, payload: &str, ok: bool) -> anyhow::Result<()> {
         let mut conn = self.conn.clone();
         let mut pipe = redis::pipe();
-        pipe.cmd("LREM").arg(&self.processing).arg(1).arg(payload).ignore();
+        pipe.cmd("LREM")
+            .arg(&self.processing)
+            .arg(1)
+            .arg(payload)
+            .ignore();
         if !ok {
             pipe.cmd("LPUSH").arg(&self.failed).arg(payload).ignore();
         }
@@ -88,7 +95,10 @@ impl RedisQueue {
 
     pub async fn depth(&self) -> anyhow::Result<i64> {
         let mut conn = self.conn.clone();
-        Ok(redis::cmd("LLEN").arg(&self.key).query_async(&mut conn).await?)
+        Ok(redis::cmd("LLEN")
+            .arg(&self.key)
+            .query_async(&mut conn)
+            .await?)
     }
 
     pub async fn ping(&self) -> anyhow::Result<()> {

@@ -57,8 +57,7 @@ impl SqlQueue {
     pub async fn push(&self, payload: &str) -> anyhow::Result<()> {
         match self.db.backend() {
             Backend::Sqlite => {
-                const SQL: &str =
-                    "INSERT INTO jobs (queue, payload, status, enqueued_at) VALUES ($1, $2, 'pending', $3)";
+                const SQL: &str = "INSERT INTO jobs (queue, payload, status, enqueued_at) VALUES ($1, $2, 'pending', $3)";
                 sqlx::query(SQL)
                     .bind(&self.name)
                     .bind(payload)

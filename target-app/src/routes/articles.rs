@@ -65,7 +65,9 @@ fn validate_text(field: &str, value: &str, max: usize) -> Result<(), AppError> {
         return Err(AppError::Validation(format!("{field} must not be empty")));
     }
     if value.chars().count() > max {
-        return Err(AppError::Validation(format!("{field} is longer than {max} characters")));
+        return Err(AppError::Validation(format!(
+            "{field} is longer than {max} characters"
+        )));
     }
     Ok(())
 }
@@ -89,13 +91,18 @@ fn article_json(a: &Article) -> Value {
     })
 }
 
-async fn enqueue(state: &AppState, kind: JobKind, article_id: i64, actor_id: i64) -> Result<(), AppError> {
+async fn enqueue(
+    state: &AppState,
+    kind: JobKind,
+    article_id: i64,
+    actor_id: i64,
+) -> Result<(), AppError> {
     state.queue.enqueue(kind, article_id, actor_id).await?;
     state.jobs_enqueued.fetch_add(1, Ordering::Relaxed);
-    state
-        .metrics
-        .jobs_enqueued
-        .add(1, &[opentelemetry::KeyValue::new("job.kind", kind.as_str())]);
+    state.metrics.jobs_enqueued.add(
+        1,
+        &[opentelemetry::KeyValue::new("job.kind", kind.as_str())],
+    );
     Ok(())
 }
 
@@ -110,7 +117,9 @@ pub async fn list(
         return Err(AppError::Validation("page must be 1 or more".into()));
     }
     if !(1..=MAX_PER_PAGE).contains(&per_page) {
-        return Err(AppError::Validation(format!("per_page must be between 1 and {MAX_PER_PAGE}")));
+        return Err(AppError::Validation(format!(
+            "per_page must be between 1 and {MAX_PER_PAGE}"
+        )));
     }
     let offset = (page - 1).saturating_mul(per_page);
     let (items, total) = articles::page(&state.db, per_page, offset).await?;
@@ -149,7 +158,9 @@ pub async fn create(
         let id = match articles::insert(&state.db, &new).await {
             Ok(id) => id,
             Err(e) if is_unique_violation(&e) => {
-                return Err(AppError::Conflict("an article with this slug exists; retry".into()));
+                return Err(AppError::Conflict(
+                    "an article with this slug exists; retry".into(),
+                ));
             }
             Err(e) => return Err(e.into()),
         };
@@ -158,7 +169,10 @@ pub async fn create(
         state.metrics.articles_created.add(1, &[]);
         tracing::info!(article.slug = %slug, user.id = auth.id, "article created");
         let article = find(&state, &slug).await?;
-        Ok((StatusCode::CREATED, Json(json!({"article": article_json(&article)}))))
+        Ok((
+            StatusCode::CREATED,
+            Json(json!({"article": article_json(&article)})),
+        ))
     }
     .instrument(span)
     .await
@@ -182,7 +196,9 @@ pub async fn update(
 ) -> Result<Json<Value>, AppError> {
     let article = find(&state, &slug).await?;
     if article.author_id != auth.id {
-        return Err(AppError::Forbidden("only the author may change this article".into()));
+        return Err(AppError::Forbidden(
+            "only the author may change this article".into(),
+        ));
     }
     let title = input.title.unwrap_or(article.title);
     let description = input.description.unwrap_or(article.description);
@@ -190,7 +206,14 @@ pub async fn update(
     validate_text("title", &title, 200)?;
     validate_text("description", &description, 1000)?;
     validate_text("body", &body, 100_000)?;
-    articles::update(&state.db, article.id, title.trim(), description.trim(), &body).await?;
+    articles::update(
+        &state.db,
+        article.id,
+        title.trim(),
+        description.trim(),
+        &body,
+    )
+    .await?;
     let article = find(&state, &slug).await?;
     Ok(Json(json!({"article": article_json(&article)})))
 }
@@ -203,7 +226,9 @@ pub async fn delete(
 ) -> Result<StatusCode, AppError> {
     let article = find(&state, &slug).await?;
     if article.author_id != auth.id {
-        return Err(AppError::Forbidden("only the author may delete this article".into()));
+        return Err(AppError::Forbidden(
+            "only the author may delete this article".into(),
+        ));
     }
     articles::delete(&state.db, article.id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -254,8 +279,14 @@ mod tests {
     #[test]
     fn slugs_are_url_safe_and_unique() {
         let a = slugify("Hello, World! Ünïcode");
-        assert!(a.starts_with("hello-world-n-code-") || a.starts_with("hello-world-"), "{a}");
-        assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'), "{a}");
+        assert!(
+            a.starts_with("hello-world-n-code-") || a.starts_with("hello-world-"),
+            "{a}"
+        );
+        assert!(
+            a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'),
+            "{a}"
+        );
         assert_ne!(slugify("x"), slugify("x"));
         assert!(slugify("!!!").starts_with("article-"));
     }

@@ -56,11 +56,15 @@ pub async fn register(
         let username = input.username.trim();
         if username.is_empty() || username.chars().count() > 64 {
             state.metrics.auth("register", "invalid");
-            return Err(AppError::Validation("username must be 1 to 64 characters".into()));
+            return Err(AppError::Validation(
+                "username must be 1 to 64 characters".into(),
+            ));
         }
         if input.password.chars().count() < 8 {
             state.metrics.auth("register", "invalid");
-            return Err(AppError::Validation("password must be at least 8 characters".into()));
+            return Err(AppError::Validation(
+                "password must be at least 8 characters".into(),
+            ));
         }
         let hash = hash_password(input.password, state.password_cost).await?;
         let id = match users::insert(&state.db, &email, username, &hash).await {
@@ -117,14 +121,19 @@ pub async fn login(
         state.metrics.auth("login", "success");
         tracing::info!(user.id = user.id, "login succeeded for {email}");
         let token = state.auth.issue(user.id)?;
-        Ok(Json(json!({"user": users::User::from(user), "token": token})))
+        Ok(Json(
+            json!({"user": users::User::from(user), "token": token}),
+        ))
     }
     .instrument(span)
     .await
 }
 
 /// `GET /api/user` -> the caller.
-pub async fn current(State(state): State<AppState>, auth: AuthUser) -> Result<Json<Value>, AppError> {
+pub async fn current(
+    State(state): State<AppState>,
+    auth: AuthUser,
+) -> Result<Json<Value>, AppError> {
     let user = users::by_id(&state.db, auth.id)
         .await?
         .ok_or_else(|| AppError::Unauthorized("the token's user no longer exists".into()))?;
@@ -132,7 +141,10 @@ pub async fn current(State(state): State<AppState>, auth: AuthUser) -> Result<Js
 }
 
 /// `POST /api/logout` -> revokes the caller's token.
-pub async fn logout(State(state): State<AppState>, auth: AuthUser) -> Result<Json<Value>, AppError> {
+pub async fn logout(
+    State(state): State<AppState>,
+    auth: AuthUser,
+) -> Result<Json<Value>, AppError> {
     users::revoke_token(&state.db, &auth.claims.jti, auth.claims.exp as i64).await?;
     Ok(Json(json!({"message": "logged out"})))
 }

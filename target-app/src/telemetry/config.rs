@@ -76,7 +76,7 @@ impl Default for BatchSettings {
     fn default() -> Self {
         Self {
             max_queue_size: 2048,
-            schedule_delay: Duration::from_millis(5000),
+            schedule_delay: Duration::from_secs(5),
             max_export_batch_size: 512,
         }
     }
@@ -198,15 +198,16 @@ impl OtelConfig {
             ));
         }
         let endpoint = env.get("OTEL_EXPORTER_OTLP_ENDPOINT");
-        if let Some(url) = &endpoint {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(EnvError::new(
-                    "OTEL_EXPORTER_OTLP_ENDPOINT",
-                    url,
-                    "not an http(s) URL",
-                    "use a URL such as http://127.0.0.1:4317",
-                ));
-            }
+        if let Some(url) = endpoint
+            .as_ref()
+            .filter(|u| !(u.starts_with("http://") || u.starts_with("https://")))
+        {
+            return Err(EnvError::new(
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                url,
+                "not an http(s) URL",
+                "use a URL such as http://127.0.0.1:4317",
+            ));
         }
         if let Some(raw) = env.get("OTEL_PROPAGATORS") {
             let ok = raw
@@ -240,10 +241,7 @@ impl OtelConfig {
 
     /// True when at least one signal has an OTLP pipeline.
     pub fn any_otlp(&self) -> bool {
-        !self.disabled
-            && [self.traces, self.metrics, self.logs]
-                .iter()
-                .any(|k| *k == ExporterKind::Otlp)
+        !self.disabled && [self.traces, self.metrics, self.logs].contains(&ExporterKind::Otlp)
     }
 }
 
@@ -387,8 +385,14 @@ mod tests {
         let cases: &[&[(&str, &str)]] = &[
             &[("OTEL_SDK_DISABLED", "yes")],
             &[("OTEL_TRACES_SAMPLER", "sometimes")],
-            &[("OTEL_TRACES_SAMPLER", "traceidratio"), ("OTEL_TRACES_SAMPLER_ARG", "1.5")],
-            &[("OTEL_TRACES_SAMPLER", "traceidratio"), ("OTEL_TRACES_SAMPLER_ARG", "ten")],
+            &[
+                ("OTEL_TRACES_SAMPLER", "traceidratio"),
+                ("OTEL_TRACES_SAMPLER_ARG", "1.5"),
+            ],
+            &[
+                ("OTEL_TRACES_SAMPLER", "traceidratio"),
+                ("OTEL_TRACES_SAMPLER_ARG", "ten"),
+            ],
             &[("OTEL_TRACES_EXPORTER", "jaeger")],
             &[("OTEL_METRICS_EXPORTER", "prometheus")],
             &[("OTEL_LOGS_EXPORTER", "console")],
@@ -396,7 +400,10 @@ mod tests {
             &[("OTEL_EXPORTER_OTLP_COMPRESSION", "zstd")],
             &[("OTEL_EXPORTER_OTLP_ENDPOINT", "127.0.0.1:4317")],
             &[("OTEL_BSP_MAX_QUEUE_SIZE", "-1")],
-            &[("OTEL_BSP_MAX_QUEUE_SIZE", "100"), ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "200")],
+            &[
+                ("OTEL_BSP_MAX_QUEUE_SIZE", "100"),
+                ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "200"),
+            ],
             &[("OTEL_BSP_SCHEDULE_DELAY", "5s")],
             &[("TARGET_APP_SPAN_PROCESSOR", "async")],
             &[("OTEL_PROPAGATORS", "b3")],

@@ -166,7 +166,10 @@ impl<E: SpanExporter> SpanExporter for Counting<E> {
 }
 
 impl<E: LogExporter> LogExporter for Counting<E> {
-    fn export(&self, batch: LogBatch<'_>) -> impl std::future::Future<Output = OTelSdkResult> + Send {
+    fn export(
+        &self,
+        batch: LogBatch<'_>,
+    ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
         let n = batch.iter().count() as u64;
         let counters = self.counters.clone();
         let fut = self.inner.export(batch);

@@ -21,9 +21,10 @@ pub async fn server_span(
     next: Next,
 ) -> Response {
     let method = request.method().clone();
-    let route = matched
-        .as_ref()
-        .map_or_else(|| request.uri().path().to_string(), |m| m.as_str().to_string());
+    let route = matched.as_ref().map_or_else(
+        || request.uri().path().to_string(),
+        |m| m.as_str().to_string(),
+    );
     let span = tracing::info_span!(
         "http.server",
         otel.name = %format_args!("{method} {route}"),
@@ -46,7 +47,7 @@ pub async fn server_span(
     let start = Instant::now();
     let response = next.run(request).instrument(span.clone()).await;
     let status = response.status();
-    span.record("http.response.status_code", status.as_u16());
+    span.record("http.response.status_code", i64::from(status.as_u16()));
     if status.is_server_error() {
         span.record("otel.status_code", "ERROR");
         span.record("error.type", status.as_str());

@@ -115,7 +115,9 @@ fn mask_any_value(value: AnyValue) -> AnyValue {
             AnyValue::ListAny(Box::new(items.into_iter().map(mask_any_value).collect()))
         }
         AnyValue::Map(map) => AnyValue::Map(Box::new(
-            map.into_iter().map(|(k, v)| (k, mask_any_value(v))).collect(),
+            map.into_iter()
+                .map(|(k, v)| (k, mask_any_value(v)))
+                .collect(),
         )),
         other => other,
     }
@@ -146,10 +148,10 @@ pub fn mask_span(span: &mut SpanData) {
         }
         mask_attributes(&mut event.attributes);
     }
-    if let opentelemetry::trace::Status::Error { description } = &mut span.status {
-        if let Cow::Owned(d) = mask_emails(description) {
-            *description = Cow::Owned(d);
-        }
+    if let opentelemetry::trace::Status::Error { description } = &mut span.status
+        && let Cow::Owned(d) = mask_emails(description)
+    {
+        *description = Cow::Owned(d);
     }
 }
 
@@ -316,7 +318,14 @@ mod tests {
 
     #[test]
     fn leaves_non_addresses_alone_without_allocating() {
-        for text in ["no at sign", "@handle", "user@localhost", "x@.com", "a@b", ""] {
+        for text in [
+            "no at sign",
+            "@handle",
+            "user@localhost",
+            "x@.com",
+            "a@b",
+            "",
+        ] {
             assert!(matches!(mask_emails(text), Cow::Borrowed(_)), "{text}");
         }
     }

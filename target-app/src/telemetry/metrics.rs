@@ -73,7 +73,10 @@ impl AppMetrics {
     pub fn auth(&self, kind: &'static str, outcome: &'static str) {
         self.auth_attempts.add(
             1,
-            &[KeyValue::new("auth.kind", kind), KeyValue::new("outcome", outcome)],
+            &[
+                KeyValue::new("auth.kind", kind),
+                KeyValue::new("outcome", outcome),
+            ],
         );
     }
 }

@@ -93,7 +93,7 @@ impl Telemetry {
     /// Builds the pipeline described by `config`. Must be called inside a tokio runtime (the
     /// gRPC exporter binds to it) but not on a runtime worker thread (the blocking HTTP client
     /// panics there): use `spawn_blocking`, or call it from `main` after `Runtime::enter`.
-    pub fn build(config: OtelConfig, test: TestExporters) -> anyhow::Result<Self> {
+    pub fn build(config: OtelConfig, test: &TestExporters) -> anyhow::Result<Self> {
         let counters = Counters::default();
         if config.disabled {
             let dispatch =
@@ -229,20 +229,20 @@ impl Telemetry {
     pub fn shutdown(&self) -> TelemetryTotals {
         let mut errors = Vec::new();
         let timeout = Duration::from_secs(5);
-        if let Some(p) = &self.tracer_provider {
-            if let Err(e) = p.shutdown_with_timeout(timeout) {
-                errors.push(format!("traces: {e}"));
-            }
+        if let Some(p) = &self.tracer_provider
+            && let Err(e) = p.shutdown_with_timeout(timeout)
+        {
+            errors.push(format!("traces: {e}"));
         }
-        if let Some(p) = &self.logger_provider {
-            if let Err(e) = p.shutdown_with_timeout(timeout) {
-                errors.push(format!("logs: {e}"));
-            }
+        if let Some(p) = &self.logger_provider
+            && let Err(e) = p.shutdown_with_timeout(timeout)
+        {
+            errors.push(format!("logs: {e}"));
         }
-        if let Some(p) = &self.meter_provider {
-            if let Err(e) = p.shutdown_with_timeout(timeout) {
-                errors.push(format!("metrics: {e}"));
-            }
+        if let Some(p) = &self.meter_provider
+            && let Err(e) = p.shutdown_with_timeout(timeout)
+        {
+            errors.push(format!("metrics: {e}"));
         }
         self.totals(errors)
     }
@@ -268,7 +268,9 @@ static INIT: Mutex<()> = Mutex::new(());
 pub fn init_global(
     build: impl FnOnce() -> anyhow::Result<Telemetry>,
 ) -> anyhow::Result<&'static Telemetry> {
-    let _guard = INIT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _guard = INIT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(existing) = GLOBAL.get() {
         return Ok(existing);
     }
@@ -354,9 +356,8 @@ fn otlp_tracer_provider(
                 OtlpProtocol::HttpProtobuf => Driver::Plain,
             };
             let thread_config = config.clone();
-            let exporter = ThreadedSpanExporter::spawn(driver, move || {
-                otlp_span_exporter(&thread_config)
-            })?;
+            let exporter =
+                ThreadedSpanExporter::spawn(driver, move || otlp_span_exporter(&thread_config))?;
             let processor = SimpleSpanProcessor::new(Counting::new(exporter, exported));
             tracer_provider(config, resource, processor, counters)
         }
@@ -408,9 +409,7 @@ fn otlp_log_exporter(config: &OtelConfig) -> anyhow::Result<opentelemetry_otlp::
     otlp_exporter!(opentelemetry_otlp::LogExporter, config)
 }
 
-fn otlp_metric_exporter(
-    config: &OtelConfig,
-) -> anyhow::Result<opentelemetry_otlp::MetricExporter> {
+fn otlp_metric_exporter(config: &OtelConfig) -> anyhow::Result<opentelemetry_otlp::MetricExporter> {
     otlp_exporter!(opentelemetry_otlp::MetricExporter, config)
 }
 
@@ -427,4 +426,3 @@ fn meter_provider(
         .with_reader(reader)
         .build()
 }
-

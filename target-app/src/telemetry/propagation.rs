@@ -26,9 +26,9 @@ impl Injector for MapInjector<'_> {
     }
 }
 
-struct MapExtractor<'a>(&'a HashMap<String, String>);
+struct MapExtractor<'a, S>(&'a HashMap<String, String, S>);
 
-impl Extractor for MapExtractor<'_> {
+impl<S: std::hash::BuildHasher> Extractor for MapExtractor<'_, S> {
     fn get(&self, key: &str) -> Option<&str> {
         self.0.get(key).map(String::as_str)
     }
@@ -50,7 +50,10 @@ pub fn inject_current(span: &tracing::Span) -> HashMap<String, String> {
 }
 
 /// Makes `span` a child of the context carried in `carrier` (a job's metadata).
-pub fn set_parent_from_map(span: &tracing::Span, carrier: &HashMap<String, String>) {
+pub fn set_parent_from_map<S: std::hash::BuildHasher>(
+    span: &tracing::Span,
+    carrier: &HashMap<String, String, S>,
+) {
     if carrier.is_empty() {
         return;
     }

@@ -16,6 +16,7 @@ use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 enum Message {
     Export(Vec<SpanData>, oneshot::Sender<OTelSdkResult>),
     Shutdown(Duration, oneshot::Sender<OTelSdkResult>),
+    SetResource(opentelemetry_sdk::Resource),
 }
 
 /// How the dedicated thread drives the inner exporter's futures.
@@ -66,15 +67,19 @@ impl ThreadedSpanExporter {
                     }
                 };
                 let _ = ready_tx.send(Ok(()));
-                let run = |fut: std::pin::Pin<Box<dyn std::future::Future<Output = OTelSdkResult> + Send + '_>>| match driver {
+                let run = |fut: std::pin::Pin<
+                    Box<dyn std::future::Future<Output = OTelSdkResult> + Send + '_>,
+                >| match driver {
                     Driver::Tokio => runtime.block_on(fut),
                     Driver::Plain => futures::executor::block_on(fut),
                 };
+                let mut exporter = exporter;
                 while let Ok(message) = rx.recv() {
                     match message {
                         Message::Export(batch, reply) => {
                             let _ = reply.send(run(Box::pin(exporter.export(batch))));
                         }
+                        Message::SetResource(resource) => exporter.set_resource(&resource),
                         Message::Shutdown(timeout, reply) => {
                             let _ = reply.send(exporter.shutdown_with_timeout(timeout));
                             break;
@@ -112,5 +117,10 @@ impl SpanExporter for ThreadedSpanExporter {
             return Ok(());
         }
         futures::executor::block_on(reply_rx).unwrap_or(Ok(()))
+    }
+
+    fn set_resource(&mut self, resource: &opentelemetry_sdk::Resource) {
+        // Without this the exported spans carry no service.name.
+        let _ = self.tx.send(Message::SetResource(resource.clone()));
     }
 }

@@ -1,0 +1,403 @@
+//! API behaviour and the job flow through `app().oneshot(...)`, on every storage and queue
+//! backend: SQLite (file), PostgreSQL and Redis, all real.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use common::{Storage, assert_error, call, config, eventually, register, unique};
+use target_app::telemetry::config::OtelConfig;
+use target_app::telemetry::{Telemetry, TestExporters};
+use target_app::worker::{JobStats, consume};
+
+fn disabled_telemetry() -> Telemetry {
+    let otel = OtelConfig::from_env(&[("OTEL_SDK_DISABLED", "true")][..], "test").unwrap();
+    Telemetry::build(otel, &TestExporters::default()).unwrap()
+}
+
+async fn notifications(state: &target_app::state::AppState) -> i64 {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM notifications")
+        .fetch_one(state.db.pool())
+        .await
+        .unwrap();
+    n
+}
+
+/// The whole API, its error cases, and the worker's processing of the jobs it enqueues.
+async fn api_suite(database_url: &str, queue_url: Option<&str>) {
+    let queue_name = unique("q");
+    let cfg = config(database_url, queue_url, &queue_name);
+    let telemetry = disabled_telemetry();
+    let state = target_app::build_state(&cfg, &telemetry).await.unwrap();
+    let app = target_app::app(state.clone());
+
+    // Health before any worker: serving, but degraded.
+    let (status, health) = call(&app, "GET", "/api/health", None, None).await;
+    assert_eq!(status, StatusCode::OK, "{health}");
+    assert_eq!(health["status"], "degraded");
+    assert_eq!(health["components"]["database"]["status"], "ok");
+    assert_eq!(health["components"]["queue"]["status"], "ok");
+    assert_eq!(health["components"]["worker"]["status"], "down");
+    assert_eq!(health["service"]["name"], "test");
+
+    // A worker in the same process, consuming the same queue as a separate process would.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stats = Arc::new(JobStats::default());
+    let worker = tokio::spawn(consume(
+        state.clone(),
+        2,
+        Duration::from_secs(5),
+        stats.clone(),
+        stop_rx,
+    ));
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            call(&app, "GET", "/api/health", None, None).await.1["status"] == "ok"
+        })
+        .await,
+        "worker heartbeat never made health ok"
+    );
+
+    // Register and its errors.
+    let alice_email = format!("{}@example.com", unique("alice"));
+    let (alice, alice_token) = register(&app, &alice_email).await;
+    let dup = format!(r#"{{"email":"{alice_email}","username":"a","password":"correct horse"}}"#);
+    let (s, b) = call(&app, "POST", "/api/register", None, Some(&dup)).await;
+    assert_error(s, &b, StatusCode::CONFLICT);
+    for (body, expected) in [
+        (
+            r#"{"email":"not-an-email","username":"a","password":"correct horse"}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            r#"{"email":"x@example.com","username":"","password":"correct horse"}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            r#"{"email":"x@example.com","username":"a","password":"short"}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            r#"{"email":"x@example.com","username":"a"}"#,
+            StatusCode::BAD_REQUEST,
+        ),
+        (r#"{"email":"x@example.com","#, StatusCode::BAD_REQUEST),
+        (
+            r#"{"email":1,"username":"a","password":"correct horse"}"#,
+            StatusCode::BAD_REQUEST,
+        ),
+        ("[]", StatusCode::BAD_REQUEST),
+        ("null", StatusCode::BAD_REQUEST),
+    ] {
+        let (s, b) = call(&app, "POST", "/api/register", None, Some(body)).await;
+        assert_error(s, &b, expected);
+    }
+    // A body without a JSON content type.
+    let request = axum::http::Request::post("/api/register")
+        .body(axum::body::Body::from("{}"))
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(app.clone(), request)
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+
+    // Login.
+    let login = format!(
+        r#"{{"email":"{}","password":"correct horse"}}"#,
+        alice_email.to_uppercase()
+    );
+    let (s, b) = call(&app, "POST", "/api/login", None, Some(&login)).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let login_token = b["token"].as_str().unwrap().to_string();
+    let wrong = format!(r#"{{"email":"{alice_email}","password":"wrong password"}}"#);
+    let (s, b) = call(&app, "POST", "/api/login", None, Some(&wrong)).await;
+    assert_error(s, &b, StatusCode::UNAUTHORIZED);
+    let (s, b) = call(
+        &app,
+        "POST",
+        "/api/login",
+        None,
+        Some(r#"{"email":"nobody@example.com","password":"whatever1"}"#),
+    )
+    .await;
+    assert_error(s, &b, StatusCode::UNAUTHORIZED);
+
+    // Current user and token errors.
+    let (s, b) = call(&app, "GET", "/api/user", Some(&alice_token), None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(b["user"]["id"], alice);
+    assert_eq!(b["user"]["email"], alice_email);
+    let (s, b) = call(&app, "GET", "/api/user", None, None).await;
+    assert_error(s, &b, StatusCode::UNAUTHORIZED);
+    let (s, b) = call(&app, "GET", "/api/user", Some("not.a.jwt"), None).await;
+    assert_error(s, &b, StatusCode::UNAUTHORIZED);
+    let expired = jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &target_app::auth::Claims {
+            sub: alice,
+            jti: "x".into(),
+            iat: 1,
+            exp: 2,
+        },
+        &jsonwebtoken::EncodingKey::from_secret(cfg.jwt_secret.as_bytes()),
+    )
+    .unwrap();
+    let (s, b) = call(&app, "GET", "/api/user", Some(&expired), None).await;
+    let message = assert_error(s, &b, StatusCode::UNAUTHORIZED);
+    assert!(message.contains("expired"), "{message}");
+    let forged = jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &target_app::auth::Claims {
+            sub: alice,
+            jti: "y".into(),
+            iat: 1,
+            exp: 4_000_000_000,
+        },
+        &jsonwebtoken::EncodingKey::from_secret(b"another secret"),
+    )
+    .unwrap();
+    let (s, b) = call(&app, "GET", "/api/user", Some(&forged), None).await;
+    assert_error(s, &b, StatusCode::UNAUTHORIZED);
+
+    // Logout revokes exactly that token.
+    let (s, _) = call(&app, "POST", "/api/logout", Some(&login_token), None).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, b) = call(&app, "GET", "/api/user", Some(&login_token), None).await;
+    assert_error(s, &b, StatusCode::UNAUTHORIZED);
+    let (s, _) = call(&app, "GET", "/api/user", Some(&alice_token), None).await;
+    assert_eq!(s, StatusCode::OK);
+
+    // Articles.
+    let (s, b) = call(
+        &app,
+        "POST",
+        "/api/articles",
+        None,
+        Some(r#"{"title":"t","body":"b"}"#),
+    )
+    .await;
+    assert_error(s, &b, StatusCode::UNAUTHORIZED);
+    let (s, b) = call(
+        &app,
+        "POST",
+        "/api/articles",
+        Some(&alice_token),
+        Some(r#"{"title":" ","body":"b"}"#),
+    )
+    .await;
+    assert_error(s, &b, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, b) = call(
+        &app,
+        "POST",
+        "/api/articles",
+        Some(&alice_token),
+        Some(r#"{"title":"t"}"#),
+    )
+    .await;
+    assert_error(s, &b, StatusCode::BAD_REQUEST);
+    let (s, b) = call(
+        &app,
+        "POST",
+        "/api/articles",
+        Some(&alice_token),
+        Some(r#"{"title":"First Post!","description":"d","body":"hello"}"#),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let slug = b["article"]["slug"].as_str().unwrap().to_string();
+    assert!(slug.starts_with("first-post-"), "{slug}");
+    assert_eq!(b["article"]["author"]["id"], alice);
+    let (s, _) = call(
+        &app,
+        "POST",
+        "/api/articles",
+        Some(&alice_token),
+        Some(r#"{"title":"Second","body":"x"}"#),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+
+    let (s, b) = call(&app, "GET", "/api/articles?page=1&per_page=1", None, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(b["articles"].as_array().unwrap().len(), 1);
+    assert_eq!(b["total"], 2);
+    assert_eq!(b["articles"][0]["title"], "Second", "newest first");
+    let (s, b) = call(&app, "GET", "/api/articles?page=2&per_page=1", None, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(b["articles"][0]["slug"], slug.as_str());
+    let (s, b) = call(&app, "GET", "/api/articles?page=0", None, None).await;
+    assert_error(s, &b, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, b) = call(&app, "GET", "/api/articles?per_page=1000", None, None).await;
+    assert_error(s, &b, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, b) = call(&app, "GET", "/api/articles?per_page=abc", None, None).await;
+    assert_error(s, &b, StatusCode::BAD_REQUEST);
+
+    let (s, b) = call(&app, "GET", &format!("/api/articles/{slug}"), None, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(b["article"]["body"], "hello");
+    let (s, b) = call(&app, "GET", "/api/articles/no-such-slug", None, None).await;
+    assert_error(s, &b, StatusCode::NOT_FOUND);
+
+    // Ownership.
+    let (bob, bob_token) = register(&app, &format!("{}@example.com", unique("bob"))).await;
+    assert_ne!(bob, alice);
+    let uri = format!("/api/articles/{slug}");
+    let (s, b) = call(
+        &app,
+        "PUT",
+        &uri,
+        Some(&bob_token),
+        Some(r#"{"title":"mine now"}"#),
+    )
+    .await;
+    assert_error(s, &b, StatusCode::FORBIDDEN);
+    let (s, b) = call(&app, "DELETE", &uri, Some(&bob_token), None).await;
+    assert_error(s, &b, StatusCode::FORBIDDEN);
+    let (s, b) = call(
+        &app,
+        "PUT",
+        &uri,
+        Some(&alice_token),
+        Some(r#"{"title":"Edited"}"#),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["article"]["title"], "Edited");
+    assert_eq!(b["article"]["body"], "hello", "unchanged fields are kept");
+    let (s, b) = call(
+        &app,
+        "PUT",
+        &uri,
+        Some(&alice_token),
+        Some(r#"{"title":""}"#),
+    )
+    .await;
+    assert_error(s, &b, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Favorites: idempotent, counted, and each new favorite enqueues a job.
+    let fav = format!("/api/articles/{slug}/favorite");
+    let (s, b) = call(&app, "POST", &fav, Some(&bob_token), None).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["article"]["favorites_count"], 1);
+    let (_, b) = call(&app, "POST", &fav, Some(&bob_token), None).await;
+    assert_eq!(b["article"]["favorites_count"], 1);
+    let (s, b) = call(
+        &app,
+        "POST",
+        "/api/articles/nope/favorite",
+        Some(&bob_token),
+        None,
+    )
+    .await;
+    assert_error(s, &b, StatusCode::NOT_FOUND);
+
+    // The worker processed two article_created jobs and one article_favorited job.
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            notifications(&state).await == 3
+        })
+        .await,
+        "expected 3 notifications, found {}",
+        notifications(&state).await
+    );
+    let (s, b) = call(&app, "DELETE", &fav, Some(&bob_token), None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(b["article"]["favorites_count"], 0);
+    let (s, _) = call(&app, "DELETE", &uri, Some(&alice_token), None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, b) = call(&app, "GET", &uri, None, None).await;
+    assert_error(s, &b, StatusCode::NOT_FOUND);
+
+    // Unknown routes and methods answer in the same format.
+    let (s, b) = call(&app, "GET", "/api/nothing-here", None, None).await;
+    assert_error(s, &b, StatusCode::NOT_FOUND);
+    let (s, b) = call(&app, "PATCH", "/api/articles", None, None).await;
+    assert_error(s, &b, StatusCode::METHOD_NOT_ALLOWED);
+
+    stop_tx.send(true).unwrap();
+    worker.await.unwrap().unwrap();
+    let totals = stats.totals();
+    assert_eq!((totals.completed, totals.failed), (3, 0), "{totals:?}");
+    assert_eq!(totals.queue_latency_us.count, 3);
+    assert!(totals.queue_latency_us.p50 > 0);
+    state.queue.purge().await.unwrap();
+    state.db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_on_sqlite_with_sqlite_queue() {
+    let storage = Storage::sqlite();
+    api_suite(&storage.url(), None).await;
+    storage.remove().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_on_postgres_with_postgres_queue() {
+    let storage = Storage::postgres().await;
+    api_suite(&storage.url(), None).await;
+    storage.remove().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_on_postgres_with_redis_queue() {
+    let storage = Storage::postgres().await;
+    api_suite(&storage.url(), Some(&common::redis_url())).await;
+    storage.remove().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_input_never_causes_a_server_error() {
+    let storage = Storage::sqlite();
+    let cfg = config(&storage.url(), None, &unique("q"));
+    let telemetry = disabled_telemetry();
+    let state = target_app::build_state(&cfg, &telemetry).await.unwrap();
+    let app = target_app::app(state.clone());
+    let (_, token) = register(&app, &format!("{}@example.com", unique("m"))).await;
+    let bodies = [
+        "",
+        "{",
+        "}",
+        "[]",
+        "null",
+        "0",
+        "\"s\"",
+        "{\"title\":null,\"body\":null}",
+        "{\"title\":[1,2],\"body\":{}}",
+        "{\"email\":\"\\u0000@x.io\",\"username\":\"\\ud800\",\"password\":\"12345678\"}",
+        "{\"title\":\"ünïcödé 🎉\",\"body\":\"ok\"}",
+        &"x".repeat(100_000),
+    ];
+    let targets = [
+        ("POST", "/api/register"),
+        ("POST", "/api/login"),
+        ("POST", "/api/articles"),
+        ("PUT", "/api/articles/x"),
+        ("GET", "/api/articles?page=-5&per_page=%ZZ"),
+        ("GET", "/api/articles/%FF%FE"),
+        ("DELETE", "/api/articles/..%2F..%2Fetc"),
+    ];
+    for (method, uri) in targets {
+        for body in bodies {
+            let request = axum::http::Request::builder()
+                .method(method)
+                .uri(uri)
+                .header("authorization", format!("Bearer {token}"))
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(body.to_string()))
+                .unwrap();
+            let response = tower::ServiceExt::oneshot(app.clone(), request)
+                .await
+                .unwrap();
+            assert!(
+                !response.status().is_server_error(),
+                "{method} {uri} with {:?} gave {}",
+                &body[..body.len().min(40)],
+                response.status()
+            );
+        }
+    }
+    state.db.close().await;
+    storage.remove().await;
+}
