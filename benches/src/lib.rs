@@ -1,1 +1,2 @@
-//! Benchmarks live in `benches/`.
+//! Criterion microbenchmarks of the telemetry pipeline live in `benches/` (run them with
+//! `cargo bench -p benches`); this library is empty.

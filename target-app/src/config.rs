@@ -35,7 +35,8 @@ pub struct Config {
     pub queue_url: String,
     /// `QUEUE_NAME`: the queue both roles use.
     pub queue_name: String,
-    /// `QUEUE_POLL_INTERVAL_MS`: how often the SQLite queue is polled when idle.
+    /// `QUEUE_POLL_INTERVAL_MS`: the SQLite queue's fallback poll interval (it is normally woken
+    /// by inotify when the web process commits).
     pub queue_poll_interval: Duration,
     /// `WORKER_CONCURRENCY`: jobs processed at once by one worker process.
     pub worker_concurrency: usize,
@@ -114,7 +115,12 @@ impl Config {
                 "use a name such as notifications",
             ));
         }
-        let poll_ms: u64 = number(env, "QUEUE_POLL_INTERVAL_MS", 5, "set milliseconds, e.g. 5")?;
+        let poll_ms: u64 = number(
+            env,
+            "QUEUE_POLL_INTERVAL_MS",
+            50,
+            "set milliseconds, e.g. 50",
+        )?;
         let worker_concurrency: usize = number(
             env,
             "WORKER_CONCURRENCY",

@@ -28,6 +28,28 @@ pub struct JobStats {
     failed: AtomicU64,
     skipped: AtomicU64,
     queue_latency_us: std::sync::Mutex<Histogram<u64>>,
+    duration_us: std::sync::Mutex<Histogram<u64>>,
+}
+
+fn latency_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 60_000_000, 3).expect("static histogram bounds")
+}
+
+fn summary(h: &std::sync::Mutex<Histogram<u64>>) -> LatencySummary {
+    let h = h.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    LatencySummary {
+        count: h.len(),
+        p50: h.value_at_quantile(0.5),
+        p90: h.value_at_quantile(0.9),
+        p99: h.value_at_quantile(0.99),
+        max: h.max(),
+    }
+}
+
+fn record(h: &std::sync::Mutex<Histogram<u64>>, us: i64) {
+    h.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .saturating_record(u64::try_from(us).unwrap_or(0).max(1));
 }
 
 impl Default for JobStats {
@@ -36,9 +58,8 @@ impl Default for JobStats {
             completed: AtomicU64::new(0),
             failed: AtomicU64::new(0),
             skipped: AtomicU64::new(0),
-            queue_latency_us: std::sync::Mutex::new(
-                Histogram::new_with_bounds(1, 60_000_000, 3).expect("static histogram bounds"),
-            ),
+            queue_latency_us: std::sync::Mutex::new(latency_histogram()),
+            duration_us: std::sync::Mutex::new(latency_histogram()),
         }
     }
 }
@@ -54,6 +75,8 @@ pub struct JobTotals {
     pub skipped: u64,
     /// Enqueue to start of processing, µs.
     pub queue_latency_us: LatencySummary,
+    /// The job's own processing time (start to acknowledged), µs.
+    pub duration_us: LatencySummary,
 }
 
 /// Percentiles of a latency histogram, µs.
@@ -72,31 +95,14 @@ pub struct LatencySummary {
 }
 
 impl JobStats {
-    fn record_latency(&self, us: i64) {
-        let mut h = self
-            .queue_latency_us
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        h.saturating_record(u64::try_from(us).unwrap_or(0).max(1));
-    }
-
     /// The totals so far.
     pub fn totals(&self) -> JobTotals {
-        let h = self
-            .queue_latency_us
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
         JobTotals {
             completed: self.completed.load(Ordering::Relaxed),
             failed: self.failed.load(Ordering::Relaxed),
             skipped: self.skipped.load(Ordering::Relaxed),
-            queue_latency_us: LatencySummary {
-                count: h.len(),
-                p50: h.value_at_quantile(0.5),
-                p90: h.value_at_quantile(0.9),
-                p99: h.value_at_quantile(0.99),
-                max: h.max(),
-            },
+            queue_latency_us: summary(&self.queue_latency_us),
+            duration_us: summary(&self.duration_us),
         }
     }
 }
@@ -240,7 +246,7 @@ async fn handle(
 async fn process(state: &AppState, stats: &JobStats, delivery: Delivery) {
     let job = &delivery.job;
     let queue_latency_us = now_us() - job.enqueued_at_us;
-    stats.record_latency(queue_latency_us);
+    record(&stats.queue_latency_us, queue_latency_us);
     let span = tracing::info_span!(
         "queue.process",
         otel.name = %format_args!("process {}", state.queue.name()),
@@ -289,6 +295,7 @@ async fn process(state: &AppState, stats: &JobStats, delivery: Delivery) {
     if let Err(e) = ack {
         tracing::warn!(error = format!("{e:#}"), "acknowledging a job failed");
     }
+    record(&stats.duration_us, started.elapsed().as_micros() as i64);
     match outcome {
         "completed" => stats.completed.fetch_add(1, Ordering::Relaxed),
         "skipped" => stats.skipped.fetch_add(1, Ordering::Relaxed),

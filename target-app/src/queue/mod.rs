@@ -1,9 +1,10 @@
-//! The job queue between the web and worker processes: SQLite (default: the app's database),
-//! PostgreSQL (`LISTEN`/`NOTIFY` wake-ups, `SKIP LOCKED` claims) or Redis (`BLMOVE` into a
+//! The job queue between the web and worker processes: SQLite (default: the app's database;
+//! woken through inotify on its WAL file), PostgreSQL (`LISTEN`/`NOTIFY` wake-ups, `SKIP LOCKED` claims) or Redis (`BLMOVE` into a
 //! processing list). W3C trace context travels inside each job.
 
 mod redis;
 mod sql;
+mod wake;
 
 use std::collections::HashMap;
 use std::time::Duration;

@@ -1,12 +1,13 @@
-//! The SQL job table. SQLite is polled (an idle worker sleeps `QUEUE_POLL_INTERVAL_MS` between
-//! polls, a busy one polls again at once); PostgreSQL wakes the worker with `NOTIFY`.
+//! The SQL job table. PostgreSQL wakes the worker with `NOTIFY`; SQLite with an inotify event on
+//! the database's WAL file (see `wake`), polling every `QUEUE_POLL_INTERVAL_MS` as a fallback.
 
 use std::time::Duration;
 
 use sqlx::postgres::PgListener;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, Notify};
 use tokio::time::Instant;
 
+use super::wake;
 use crate::db::{Backend, Db, now_us, schema};
 
 /// See the module documentation.
@@ -18,6 +19,8 @@ pub struct SqlQueue {
     channel: String,
     poll_interval: Duration,
     listener: std::sync::Arc<Mutex<Option<PgListener>>>,
+    wal_changed: std::sync::Arc<Notify>,
+    wal_watch: std::sync::Arc<std::sync::OnceLock<bool>>,
 }
 
 impl SqlQueue {
@@ -43,6 +46,8 @@ impl SqlQueue {
             channel: format!("otelbench_jobs_{}", name.replace('-', "_")),
             poll_interval,
             listener: std::sync::Arc::default(),
+            wal_changed: std::sync::Arc::new(Notify::new()),
+            wal_watch: std::sync::Arc::default(),
         })
     }
 
@@ -102,8 +107,9 @@ impl SqlQueue {
 
     pub async fn pop(&self, wait: Duration) -> anyhow::Result<Option<(i64, String)>> {
         let deadline = Instant::now() + wait;
-        if self.db.backend() == Backend::Postgres {
-            self.ensure_listener().await?;
+        match self.db.backend() {
+            Backend::Postgres => self.ensure_listener().await?,
+            Backend::Sqlite => self.ensure_wal_watch(),
         }
         loop {
             if let Some(job) = self.claim().await? {
@@ -115,7 +121,11 @@ impl SqlQueue {
             }
             match self.db.backend() {
                 Backend::Sqlite => {
-                    tokio::time::sleep(self.poll_interval.min(deadline - now)).await;
+                    // A commit by the web process, or the fallback poll interval.
+                    tokio::select! {
+                        () = self.wal_changed.notified() => {}
+                        () = tokio::time::sleep(self.poll_interval.min(deadline - now)) => {}
+                    }
                 }
                 Backend::Postgres => {
                     let mut guard = self.listener.lock().await;
@@ -131,6 +141,21 @@ impl SqlQueue {
                 }
             }
         }
+    }
+
+    fn ensure_wal_watch(&self) {
+        self.wal_watch.get_or_init(|| {
+            let Some(path) = wake::sqlite_path(&self.url) else {
+                return false;
+            };
+            match wake::watch_wal(&path, self.wal_changed.clone()) {
+                Ok(_task) => true,
+                Err(e) => {
+                    tracing::warn!(error = %e, "inotify is unavailable; the SQLite queue falls back to polling");
+                    false
+                }
+            }
+        });
     }
 
     async fn ensure_listener(&self) -> anyhow::Result<()> {
