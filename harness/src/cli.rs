@@ -1,73 +1,210 @@
-//! Command-line parsing and dispatch. Exit codes: 0 success, 1 failure, 2 bad input.
+//! Command-line parsing and dispatch. Exit codes: 0 success, 1 a run failed or was invalid,
+//! 2 bad input (the message names the file, the field and the fix).
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use clap::{Parser, Subcommand};
+
+use crate::runner::{self, RunOptions};
+use crate::scenario::{self, ScenarioError};
 use crate::sink::{Sink, SinkOptions};
 
-const USAGE: &str = "usage: otelbench <command>
+/// Telemetry-overhead benchmark harness.
+#[derive(Debug, Parser)]
+#[command(name = "otelbench", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-commands:
-  sink [--grpc ADDR] [--http ADDR]   run the OTLP receiver on its own and print what arrives
-                                     (defaults 127.0.0.1:4317 and 127.0.0.1:4318)";
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a scenario: every variant, every repetition; writes DIR/results.json.
+    Run {
+        /// The scenario file.
+        scenario: PathBuf,
+        /// Output directory (default reports/<name>-<timestamp>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Override the scenario's repetitions.
+        #[arg(long)]
+        repetitions: Option<u32>,
+        /// Override the measured seconds per run.
+        #[arg(long)]
+        duration: Option<f64>,
+        /// A fast look: 1 repetition, 1 s warm-up, 3 s measured.
+        #[arg(long)]
+        quick: bool,
+    },
+    /// Parse and check scenario files without running them.
+    Validate {
+        /// Scenario files.
+        #[arg(required = true)]
+        scenarios: Vec<PathBuf>,
+    },
+    /// Run the OTLP receiver on its own and print what arrives.
+    Sink {
+        /// gRPC listen address.
+        #[arg(long, default_value = "127.0.0.1:4317")]
+        grpc: SocketAddr,
+        /// HTTP listen address.
+        #[arg(long, default_value = "127.0.0.1:4318")]
+        http: SocketAddr,
+    },
+}
 
-/// A usage error: printed with the usage text, exit code 2.
+/// An error in what the user gave: exit code 2.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct UsageError(String);
+pub struct InputError(pub String);
 
-/// Runs the command line `args` (without the program name).
-pub async fn run(args: Vec<String>) -> anyhow::Result<ExitCode> {
-    let mut args = args.into_iter();
-    match args.next().as_deref() {
-        Some("sink") => sink(args.collect()).await,
-        Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
-            Ok(ExitCode::SUCCESS)
-        }
-        Some(other) => Err(UsageError(format!(
-            "unknown command {other:?}; the commands are listed below"
-        ))
-        .into()),
-        None => Err(UsageError("no command given".into()).into()),
+impl From<ScenarioError> for InputError {
+    fn from(e: ScenarioError) -> Self {
+        Self(e.to_string())
     }
 }
 
-fn parse_addr(flag: &str, value: Option<String>) -> Result<SocketAddr, UsageError> {
-    let value = value
-        .ok_or_else(|| UsageError(format!("{flag} needs an address such as 127.0.0.1:4317")))?;
-    value.parse().map_err(|_| {
-        UsageError(format!(
-            "{flag} {value:?} is not an address; use IP:PORT such as 127.0.0.1:4317"
-        ))
+/// Parses `args` (program name first) and runs the command.
+pub async fn run(args: Vec<String>) -> anyhow::Result<ExitCode> {
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return Ok(if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            });
+        }
+    };
+    match cli.command {
+        Command::Validate { scenarios } => Ok(validate(&scenarios)),
+        Command::Run {
+            scenario,
+            out,
+            repetitions,
+            duration,
+            quick,
+        } => run_scenario(&args, &scenario, out, repetitions, duration, quick).await,
+        Command::Sink { grpc, http } => sink(grpc, http).await,
+    }
+}
+
+fn validate(files: &[PathBuf]) -> ExitCode {
+    let mut failed = false;
+    for file in files {
+        match scenario::load(file) {
+            Ok(s) => println!(
+                "{}: ok ({} variants x {} repetitions, {:.0} s of load each)",
+                file.display(),
+                s.variants.len(),
+                s.repetitions,
+                s.load.warmup_s + s.load.duration_s
+            ),
+            Err(e) => {
+                eprintln!("{e}");
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+async fn run_scenario(
+    args: &[String],
+    file: &Path,
+    out: Option<PathBuf>,
+    repetitions: Option<u32>,
+    duration: Option<f64>,
+    quick: bool,
+) -> anyhow::Result<ExitCode> {
+    let mut scenario = scenario::load(file).map_err(InputError::from)?;
+    if quick {
+        scenario.repetitions = 1;
+        scenario.load.warmup_s = 1.0;
+        scenario.load.duration_s = 3.0;
+    }
+    if let Some(r) = repetitions {
+        if r == 0 {
+            return Err(InputError("--repetitions must be at least 1".into()).into());
+        }
+        scenario.repetitions = r;
+    }
+    if let Some(d) = duration {
+        if !(d > 0.0 && d.is_finite()) {
+            return Err(InputError(format!(
+                "--duration {d} must be a positive number of seconds"
+            ))
+            .into());
+        }
+        scenario.load.duration_s = d;
+    }
+    let resolved =
+        runner::resolve(&scenario).map_err(|e| InputError(format!("{}: {e:#}", file.display())))?;
+    let out_dir = out.unwrap_or_else(|| runner::default_out_dir(&scenario));
+    let options = RunOptions {
+        out_dir,
+        command_line: args
+            .iter()
+            .map(|a| shell_quote(a))
+            .collect::<Vec<_>>()
+            .join(" "),
+        progress: true,
+    };
+    let outcome = runner::run(&scenario, &resolved, &options).await?;
+    let invalid = outcome.results.runs.iter().filter(|r| !r.valid).count();
+    eprintln!(
+        "otelbench: {} runs ({invalid} invalid) written to {}",
+        outcome.results.runs.len(),
+        outcome.path.display()
+    );
+    if outcome.results.interrupted {
+        eprintln!("otelbench: interrupted; the finished runs are in results.json");
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(if invalid > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     })
 }
 
-async fn sink(args: Vec<String>) -> anyhow::Result<ExitCode> {
-    let mut options = SinkOptions {
-        grpc: SocketAddr::from(([127, 0, 0, 1], 4317)),
-        http: SocketAddr::from(([127, 0, 0, 1], 4318)),
-        keep_spans: false,
-    };
-    let mut it = args.into_iter();
-    while let Some(flag) = it.next() {
-        match flag.as_str() {
-            "--grpc" => options.grpc = parse_addr("--grpc", it.next())?,
-            "--http" => options.http = parse_addr("--http", it.next())?,
-            other => return Err(UsageError(format!("unknown option {other:?} for sink")).into()),
-        }
+fn shell_quote(arg: &str) -> String {
+    if !arg.is_empty()
+        && arg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,".contains(c))
+    {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', r"'\''"))
     }
-    let sink = Sink::start(options).await?;
+}
+
+async fn sink(grpc: SocketAddr, http: SocketAddr) -> anyhow::Result<ExitCode> {
+    let sink = Sink::start(SinkOptions {
+        grpc,
+        http,
+        keep_spans: false,
+    })
+    .await?;
     println!(
         "otelbench sink: OTLP gRPC on {}, HTTP on {} (Ctrl-C to stop)",
         sink.grpc_endpoint(),
         sink.http_endpoint()
     );
+    let mut cancel = runner::interrupt::install();
     let mut last = sink.stats().counts();
     loop {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => break,
+            () = runner::interrupt::interrupted(&mut cancel) => break,
             () = tokio::time::sleep(Duration::from_secs(1)) => {
                 let now = sink.stats().counts();
                 if now != last {

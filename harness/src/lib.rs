@@ -1,7 +1,14 @@
 //! otelbench: a load-testing and telemetry-overhead benchmark harness.
 //!
-//! This crate so far holds the embedded OTLP sink (`otelbench sink`); the run pipeline
-//! (scenario -> plan -> runs -> results -> stats -> reports) builds on it.
+//! The data flow, one module per stage:
+//! `scenario` (parse + validate) -> `plan` (variants x repetitions, ordered) -> `runner` (sink,
+//! target, `load`, sampler per run) -> `results` (results.json).
 
 pub mod cli;
+pub mod load;
+pub mod logging;
+pub mod plan;
+pub mod results;
+pub mod runner;
+pub mod scenario;
 pub mod sink;

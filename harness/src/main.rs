@@ -2,16 +2,25 @@
 
 use std::process::ExitCode;
 
-use harness::cli::UsageError;
+use harness::cli::InputError;
 
-#[tokio::main]
-async fn main() -> ExitCode {
-    match harness::cli::run(std::env::args().skip(1).collect()).await {
+fn main() -> ExitCode {
+    harness::logging::install();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("otelbench: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(harness::cli::run(std::env::args().collect())) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("otelbench: error: {e:#}");
-            if e.downcast_ref::<UsageError>().is_some() {
-                eprintln!("run `otelbench --help` for usage");
+            if e.downcast_ref::<InputError>().is_some() {
                 ExitCode::from(2)
             } else {
                 ExitCode::FAILURE

@@ -1,0 +1,317 @@
+//! The load generator: goose 0.19 drives the users; the open model (fixed arrival rate) is built
+//! on top with per-user schedules woken by a precise metronome (see `pacing`), and every request
+//! is recorded into HdrHistograms by `recorder`.
+
+pub mod mix;
+pub mod pacing;
+pub mod recorder;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use goose::GooseAttack;
+use goose::config::{GooseConfiguration, GooseDefault, GooseDefaultType as _};
+use goose::goose::{
+    GooseMethod, GooseRequest, GooseUser, Scenario, Transaction, TransactionFunction,
+};
+use rand::Rng as _;
+use rand::SeedableRng as _;
+use tokio::sync::Notify;
+
+use self::mix::Vars;
+use self::pacing::{Metronome, Schedule, wait_for};
+use self::recorder::{Outcome, Recorder};
+use crate::scenario::{Load, Model, RequestSpec};
+
+/// One run's load: where, how much, and when the measured window is.
+#[derive(Debug, Clone)]
+pub struct LoadPlan {
+    /// Target base URL, e.g. `http://127.0.0.1:40123`.
+    pub base_url: String,
+    /// The scenario's load.
+    pub load: Load,
+    /// Random per run, for `{run}` placeholders.
+    pub run_id: String,
+    /// When the schedules start (set-up happens before).
+    pub start: Instant,
+}
+
+impl LoadPlan {
+    /// The measured window: after the warm-up, for the duration.
+    pub fn window(&self) -> (Instant, Instant) {
+        let from = self.start + Duration::from_secs_f64(self.load.warmup_s);
+        (from, from + Duration::from_secs_f64(self.load.duration_s))
+    }
+}
+
+/// Time allowed for users to start and run their set-up steps before the schedules begin.
+pub fn setup_allowance(users: u32) -> Duration {
+    Duration::from_millis(1000 + 30 * u64::from(users))
+}
+
+/// A user's state between transactions.
+#[derive(Debug, Default, Clone)]
+struct UserState {
+    vars: Vars,
+    seq: u64,
+    k: u64,
+    rng: Option<rand::rngs::SmallRng>,
+}
+
+struct Shared {
+    plan: LoadPlan,
+    recorder: Arc<Recorder>,
+    wakers: Vec<Arc<Notify>>,
+    cumulative: Vec<u64>,
+    total_weight: u64,
+}
+
+fn method(name: &str) -> GooseMethod {
+    match name.to_ascii_uppercase().as_str() {
+        "POST" => GooseMethod::Post,
+        "PUT" => GooseMethod::Put,
+        "DELETE" => GooseMethod::Delete,
+        "PATCH" => GooseMethod::Patch,
+        "HEAD" => GooseMethod::Head,
+        _ => GooseMethod::Get,
+    }
+}
+
+fn error_kind(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "timeout".into()
+    } else if e.is_connect() {
+        "connection refused or reset".into()
+    } else {
+        let text = e.to_string();
+        format!("request error: {}", &text[..text.len().min(80)])
+    }
+}
+
+/// Sends one request from template `spec`; returns when it was actually sent, when it was
+/// done (body read), and how it ended. Captures go into `vars`.
+async fn send(
+    user: &mut GooseUser,
+    spec: &RequestSpec,
+    vars: &mut Vars,
+    timeout: Duration,
+) -> (Instant, Instant, Outcome) {
+    let prepared = (|| -> Result<_, String> {
+        let path = mix::render(&spec.path, vars)?;
+        let body = spec.body.as_ref().map(|b| mix::body(b, vars)).transpose()?;
+        let headers = spec
+            .headers
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), mix::render(v, vars)?)))
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok((path, body, headers))
+    })();
+    let (path, body, headers) = match prepared {
+        Ok(p) => p,
+        Err(e) => {
+            let now = Instant::now();
+            return (now, now, Err(e));
+        }
+    };
+    let mut builder = match user.get_request_builder(&method(&spec.method), &path) {
+        Ok(b) => b.timeout(timeout),
+        Err(e) => {
+            let now = Instant::now();
+            return (now, now, Err(format!("bad request: {e}")));
+        }
+    };
+    if let Some(b) = &body {
+        builder = builder.json(b);
+    }
+    for (k, v) in &headers {
+        builder = builder.header(k.as_str(), v.as_str());
+    }
+    let request = GooseRequest::builder()
+        .set_request_builder(builder)
+        .name(spec.name.as_str())
+        .build();
+    let sent = Instant::now();
+    let outcome = match user.request(request).await {
+        Err(e) => Err(format!("request error: {e}")),
+        Ok(response) => match response.response {
+            Err(e) => Err(error_kind(&e)),
+            Ok(r) => {
+                let status = r.status().as_u16();
+                match r.bytes().await {
+                    Err(e) => Err(error_kind(&e)),
+                    Ok(bytes) => {
+                        let ok = spec
+                            .expect
+                            .map_or((200..300).contains(&status), |e| e == status);
+                        if ok {
+                            mix::capture(spec, &bytes, vars)
+                        } else {
+                            Err(match spec.expect {
+                                Some(e) => format!("status {status} (expected {e})"),
+                                None => format!("status {status} (expected 2xx)"),
+                            })
+                        }
+                    }
+                }
+            }
+        },
+    };
+    (sent, Instant::now(), outcome)
+}
+
+fn state_of(user: &mut GooseUser) -> UserState {
+    user.get_session_data_mut::<UserState>()
+        .map(std::mem::take)
+        .unwrap_or_default()
+}
+
+fn setup_transaction(shared: Arc<Shared>) -> TransactionFunction {
+    Arc::new(move |user: &mut GooseUser| {
+        let shared = shared.clone();
+        Box::pin(async move {
+            let index = user.weighted_users_index;
+            let mut st = UserState {
+                rng: Some(rand::rngs::SmallRng::seed_from_u64(
+                    index as u64 ^ 0x6f74_656c,
+                )),
+                ..UserState::default()
+            };
+            st.vars.insert("user".into(), index.to_string());
+            st.vars.insert("run".into(), shared.plan.run_id.clone());
+            st.vars.insert("seq".into(), "0".into());
+            let timeout = Duration::from_secs_f64(shared.plan.load.timeout_s);
+            for step in &shared.plan.load.setup {
+                let (_, _, outcome) = send(user, step, &mut st.vars, timeout).await;
+                shared.recorder.count_unmeasured();
+                if let Err(e) = outcome {
+                    // Visible as failures of every request that needs what this step provides.
+                    tracing_free_warn(&format!(
+                        "user {index}: set-up step {:?} failed: {e}",
+                        step.name
+                    ));
+                }
+            }
+            user.set_session_data(st);
+            Ok(())
+        })
+    })
+}
+
+/// Set-up failures are rare and worth one line each; goose's own per-request warnings are off.
+fn tracing_free_warn(message: &str) {
+    eprintln!("otelbench: {message}");
+}
+
+fn main_transaction(shared: Arc<Shared>) -> TransactionFunction {
+    Arc::new(move |user: &mut GooseUser| {
+        let shared = shared.clone();
+        Box::pin(async move {
+            let index = user.weighted_users_index;
+            let (_, end) = shared.recorder.window();
+            let intended = match shared.plan.load.model {
+                Model::Rate => {
+                    let rate = shared.plan.load.rate.unwrap_or(1.0);
+                    let schedule = Schedule::new(
+                        shared.plan.start,
+                        rate,
+                        shared.plan.load.users,
+                        index as u32,
+                    );
+                    let k = user.get_session_data::<UserState>().map_or(0, |s| s.k);
+                    let intended = schedule.intended(k);
+                    if intended >= end {
+                        // Done: idle until goose ends the attack.
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        return Ok(());
+                    }
+                    wait_for(intended, &shared.wakers[index % shared.wakers.len()]).await;
+                    intended
+                }
+                Model::Users => {
+                    let now = Instant::now();
+                    if now >= end {
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        return Ok(());
+                    }
+                    now
+                }
+            };
+            let mut st = state_of(user);
+            st.k += 1;
+            st.seq += 1;
+            st.vars.insert("seq".into(), st.seq.to_string());
+            let draw = st
+                .rng
+                .get_or_insert_with(|| rand::rngs::SmallRng::seed_from_u64(index as u64))
+                .random_range(0..shared.total_weight.max(1));
+            let spec = &shared.plan.load.requests[mix::pick(&shared.cumulative, draw)];
+            let timeout = Duration::from_secs_f64(shared.plan.load.timeout_s);
+            let (sent, done, outcome) = send(user, spec, &mut st.vars, timeout).await;
+            let intended = if shared.plan.load.model == Model::Users {
+                sent
+            } else {
+                intended
+            };
+            shared
+                .recorder
+                .record(&spec.name, intended, sent, done, &outcome);
+            user.set_session_data(st);
+            Ok(())
+        })
+    })
+}
+
+/// Runs the load described by `plan`, recording into `recorder`. Returns when goose has ended
+/// the attack (shortly after the measured window).
+pub async fn drive(plan: LoadPlan, recorder: Arc<Recorder>) -> anyhow::Result<()> {
+    let users = plan.load.users.max(1);
+    let (_, end) = plan.window();
+    let wakers: Vec<Arc<Notify>> = (0..users).map(|_| Arc::new(Notify::new())).collect();
+    let mut metronome = match (plan.load.model, plan.load.rate) {
+        (Model::Rate, Some(rate)) => Some(
+            Metronome::start(plan.start, end, rate, wakers.clone())
+                .context("starting the pacing thread")?,
+        ),
+        _ => None,
+    };
+    let cumulative = mix::cumulative(&plan.load.requests);
+    let total_weight = cumulative.last().copied().unwrap_or(0);
+    let run_time = end
+        .saturating_duration_since(Instant::now())
+        .as_secs_f64()
+        .ceil() as usize
+        + 1;
+    let base_url = plan.base_url.clone();
+    let timeout = format!("{}", plan.load.timeout_s.ceil() as u64);
+    let shared = Arc::new(Shared {
+        plan,
+        recorder,
+        wakers,
+        cumulative,
+        total_weight,
+    });
+    let scenario = Scenario::new("otelbench")
+        .register_transaction(Transaction::new(setup_transaction(shared.clone())).set_on_start())
+        .register_transaction(Transaction::new(main_transaction(shared.clone())));
+    let attack = GooseAttack::initialize_with_config(GooseConfiguration::default())
+        .context("initialising goose")?
+        .register_scenario(scenario)
+        .set_default(GooseDefault::Host, base_url.as_str())?
+        .set_default(GooseDefault::Users, users as usize)?
+        .set_default(GooseDefault::IncreaseRate, format!("{users}").as_str())?
+        .set_default(GooseDefault::RunTime, run_time)?
+        .set_default(GooseDefault::Timeout, timeout.as_str())?
+        .set_default(GooseDefault::Quiet, 1_usize)?
+        .set_default(GooseDefault::NoTelnet, true)?
+        .set_default(GooseDefault::NoMetrics, true)?
+        .set_default(GooseDefault::NoPrintMetrics, true)?
+        .set_default(GooseDefault::NoErrorSummary, true)?;
+    let result = Box::pin(attack.execute()).await;
+    if let Some(m) = metronome.as_mut() {
+        m.stop();
+    }
+    result
+        .map(|_| ())
+        .map_err(|e| anyhow::anyhow!("goose: {e}"))
+}

@@ -1,0 +1,69 @@
+//! Where a run happened: enough to judge whether two results are comparable.
+
+use serde::{Deserialize, Serialize};
+
+/// The machine and the software.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Environment {
+    /// `/proc/cpuinfo` model name.
+    pub cpu_model: String,
+    /// CPUs online.
+    pub cores: usize,
+    /// Memory, MB.
+    pub memory_mb: u64,
+    /// `uname -r`.
+    pub kernel: String,
+    /// `rustc --version` at build time, when known.
+    pub rustc: String,
+    /// `git rev-parse HEAD` of the working directory, when in a repository.
+    pub git_commit: String,
+    /// otelbench's version.
+    pub otelbench_version: String,
+    /// Host name.
+    pub hostname: String,
+}
+
+fn first_line(path: &str, key: &str) -> Option<String> {
+    std::fs::read_to_string(path).ok().and_then(|t| {
+        t.lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_once(':'))
+            .map(|(_, v)| v.trim().to_string())
+    })
+}
+
+fn command(program: &str, args: &[&str]) -> String {
+    std::process::Command::new(program)
+        .args(args)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
+impl Environment {
+    /// Reads the current machine.
+    pub fn detect() -> Self {
+        Self {
+            cpu_model: first_line("/proc/cpuinfo", "model name").unwrap_or_default(),
+            cores: std::thread::available_parallelism().map_or(0, std::num::NonZero::get),
+            memory_mb: first_line("/proc/meminfo", "MemTotal")
+                .and_then(|v| {
+                    v.split_whitespace()
+                        .next()
+                        .and_then(|n| n.parse::<u64>().ok())
+                })
+                .map_or(0, |kb| kb / 1024),
+            kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease")
+                .map(|s| s.trim().to_string())
+                .unwrap_or_default(),
+            rustc: command("rustc", &["--version"]),
+            git_commit: command("git", &["rev-parse", "HEAD"]),
+            otelbench_version: env!("CARGO_PKG_VERSION").to_string(),
+            hostname: std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|s| s.trim().to_string())
+                .unwrap_or_default(),
+        }
+    }
+}

@@ -1,0 +1,315 @@
+//! `results.json`, schema version 1: the contract other tools rely on (see DESIGN.md).
+
+pub mod environment;
+pub mod writer;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use environment::Environment;
+
+/// The current schema version.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The whole file.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Results {
+    /// Always [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Which scenario produced it.
+    pub scenario: ScenarioRef,
+    /// Where and with what it ran.
+    pub environment: Environment,
+    /// The command line that reproduces the run.
+    pub command: String,
+    /// RFC 3339.
+    pub started_at: String,
+    /// RFC 3339; empty while running.
+    pub finished_at: String,
+    /// True when the run was interrupted (Ctrl-C, SIGTERM) before the plan finished.
+    pub interrupted: bool,
+    /// One entry per finished run, in run order.
+    pub runs: Vec<RunResult>,
+    /// Per-variant statistics against the baseline (filled by the statistics stage).
+    pub summary: Vec<serde_json::Value>,
+    /// The recommended setting, when the scenario has a budget.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recommendation: Option<serde_json::Value>,
+}
+
+/// The scenario, identified.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ScenarioRef {
+    /// Its `name`.
+    pub name: String,
+    /// SHA-256 of the file.
+    pub hash: String,
+    /// The path it was read from.
+    pub file: String,
+    /// The baseline variant.
+    pub baseline: String,
+    /// Variant names, in scenario order.
+    pub variants: Vec<String>,
+}
+
+/// One run of one variant.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RunResult {
+    /// Variant name.
+    pub variant: String,
+    /// 1-based repetition.
+    pub repetition: u32,
+    /// False when a figure of this run cannot be trusted; see `invalid_reason`.
+    pub valid: bool,
+    /// Why the run is invalid (all reasons, `; `-separated).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invalid_reason: Option<String>,
+    /// The environment the target got from the variant.
+    pub env: BTreeMap<String, String>,
+    /// Load delivered.
+    pub load: LoadResult,
+    /// Latency over all measured requests, µs.
+    pub latency_us: Latency,
+    /// Per request name.
+    pub per_request: BTreeMap<String, PerRequest>,
+    /// CPU.
+    pub cpu: Cpu,
+    /// RSS per target process, MB.
+    pub memory_mb: BTreeMap<String, Memory>,
+    /// What the collector received.
+    pub telemetry: Telemetry,
+    /// Background jobs (built-in target).
+    pub jobs: Jobs,
+    /// Placement actually used.
+    pub placement: Placement,
+}
+
+/// Load delivered in the measured window.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LoadResult {
+    /// `rate` or `users`.
+    pub model: String,
+    /// Requests/s asked for (rate model).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_rps: Option<f64>,
+    /// Requests sent in the window / window length.
+    pub achieved_rps: f64,
+    /// Window length, s.
+    pub duration_s: f64,
+    /// Requests in the window.
+    pub requests: u64,
+    /// Failed requests in the window.
+    pub errors: u64,
+    /// Failures by kind.
+    pub errors_by_kind: BTreeMap<String, u64>,
+    /// Users (concurrency).
+    pub users: u32,
+    /// Scheduling lag (actual minus intended send time), µs (rate model).
+    pub lag_us: Percentiles,
+    /// Requests over the whole run, set-up and warm-up included.
+    pub requests_total: u64,
+}
+
+/// Percentiles without the histogram.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
+pub struct Percentiles {
+    /// Median.
+    pub p50: u64,
+    /// 99th.
+    pub p99: u64,
+    /// 99.9th.
+    pub p999: u64,
+    /// Largest.
+    pub max: u64,
+}
+
+/// A latency distribution, µs.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Latency {
+    /// Median.
+    pub p50: u64,
+    /// 90th.
+    pub p90: u64,
+    /// 99th.
+    pub p99: u64,
+    /// 99.9th.
+    pub p999: u64,
+    /// Largest.
+    pub max: u64,
+    /// Mean.
+    pub mean: f64,
+    /// The HdrHistogram, V2 serialisation, base64: percentiles can be recomputed and histograms
+    /// of several instances added exactly.
+    pub hdr_base64: String,
+}
+
+/// One request name's figures.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PerRequest {
+    /// Requests.
+    pub requests: u64,
+    /// Failures.
+    pub errors: u64,
+    /// Latency, µs.
+    pub latency_us: Latency,
+}
+
+/// CPU in the measured window.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
+pub struct Cpu {
+    /// User+system CPU of all target processes / completed requests, µs.
+    pub target_us_per_request: f64,
+    /// Target CPU / wall time (cores).
+    pub target_cores: f64,
+    /// The harness process (load generator and embedded sink) CPU / wall time (cores).
+    pub generator_cores: f64,
+}
+
+/// One process's RSS over the window, MB.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
+pub struct Memory {
+    /// Mean of the 100 ms samples.
+    pub mean: f64,
+    /// Largest sample.
+    pub peak: f64,
+    /// Last sample minus first.
+    pub growth: f64,
+}
+
+/// What arrived at the collector over the whole run (warm-up included: export batches do not
+/// respect window edges), and the target's own delivery accounting.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Telemetry {
+    /// Spans received.
+    pub spans_received: u64,
+    /// Metric data points received.
+    pub metric_points_received: u64,
+    /// Log records received.
+    pub log_records_received: u64,
+    /// Export requests received.
+    pub export_requests: u64,
+    /// Bytes received.
+    pub bytes_received: u64,
+    /// Traces with spans from two services (web and worker joined).
+    pub traces_complete: u64,
+    /// Distinct traces received / requests sent over the whole run.
+    pub observed_sampling_ratio: f64,
+    /// Spans the target processes produced, exported, failed to export and dropped, from
+    /// their shutdown totals (`null` for targets that do not report them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_spans: Option<SpanAccounting>,
+}
+
+/// The target's own span accounting, summed over its processes.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SpanAccounting {
+    /// Spans ended while sampled.
+    pub produced: u64,
+    /// Spans in successful exports.
+    pub exported: u64,
+    /// Spans in failed exports.
+    pub failed: u64,
+    /// Spans dropped by a full queue.
+    pub dropped: u64,
+}
+
+/// Background jobs over the whole run.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Jobs {
+    /// Jobs enqueued by the web process.
+    pub enqueued: u64,
+    /// Jobs the worker completed.
+    pub completed: u64,
+    /// Enqueue-to-start latency, µs.
+    pub latency_us: JobLatency,
+}
+
+/// Enqueue-to-start percentiles.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct JobLatency {
+    /// Median.
+    pub p50: u64,
+    /// 99th.
+    pub p99: u64,
+}
+
+/// CPU sets used.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Placement {
+    /// CPUs of the harness (generator + sink); empty when not pinned.
+    pub generator_cpus: Vec<usize>,
+    /// CPUs of the target; empty when not pinned.
+    pub target_cpus: Vec<usize>,
+}
+
+impl Latency {
+    /// Percentiles of `h` (µs) and its V2 serialisation.
+    pub fn from_histogram(h: &hdrhistogram::Histogram<u64>) -> Self {
+        use base64::Engine as _;
+        use hdrhistogram::serialization::Serializer as _;
+        let mut bytes = Vec::new();
+        let encoded = hdrhistogram::serialization::V2Serializer::new()
+            .serialize(h, &mut bytes)
+            .map(|_| base64::engine::general_purpose::STANDARD.encode(&bytes))
+            .unwrap_or_default();
+        if h.is_empty() {
+            return Self {
+                hdr_base64: encoded,
+                ..Self::default()
+            };
+        }
+        Self {
+            p50: h.value_at_quantile(0.5),
+            p90: h.value_at_quantile(0.9),
+            p99: h.value_at_quantile(0.99),
+            p999: h.value_at_quantile(0.999),
+            max: h.max(),
+            mean: h.mean(),
+            hdr_base64: encoded,
+        }
+    }
+
+    /// Decodes `hdr_base64` back into a histogram.
+    pub fn histogram(&self) -> anyhow::Result<hdrhistogram::Histogram<u64>> {
+        use base64::Engine as _;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(&self.hdr_base64)?;
+        hdrhistogram::serialization::Deserializer::new()
+            .deserialize(&mut bytes.as_slice())
+            .map_err(|e| anyhow::anyhow!("histogram does not decode: {e:?}"))
+    }
+}
+
+impl Percentiles {
+    /// Percentiles of `h`.
+    pub fn from_histogram(h: &hdrhistogram::Histogram<u64>) -> Self {
+        if h.is_empty() {
+            return Self::default();
+        }
+        Self {
+            p50: h.value_at_quantile(0.5),
+            p99: h.value_at_quantile(0.99),
+            p999: h.value_at_quantile(0.999),
+            max: h.max(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_round_trips_through_its_histogram() {
+        let mut h = crate::load::recorder::histogram();
+        for v in 1..=1000_u64 {
+            h.record(v * 10).unwrap();
+        }
+        let l = Latency::from_histogram(&h);
+        assert!((4_990..=5_010).contains(&l.p50), "{}", l.p50);
+        assert!((9_890..=9_910).contains(&l.p99), "{}", l.p99);
+        let back = l.histogram().unwrap();
+        assert_eq!(back.len(), 1000);
+        assert_eq!(back.value_at_quantile(0.99), h.value_at_quantile(0.99));
+    }
+}

@@ -1,0 +1,648 @@
+//! The run pipeline: for each planned run, start the sink and the target, wait until ready,
+//! warm up, measure (load, CPU, RSS), stop the target so it flushes, let the sink settle,
+//! record, and rewrite results.json before the next run.
+
+pub mod health;
+pub mod interrupt;
+pub mod placement;
+pub mod sampler;
+pub mod storage;
+pub mod target;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use tokio::sync::watch;
+
+use crate::load::recorder::Recorder;
+use crate::load::{self, LoadPlan};
+use crate::plan::{PlannedRun, plan};
+use crate::results::{
+    self, Cpu, JobLatency, Jobs, Latency, LoadResult, PerRequest, Percentiles, Placement, Results,
+    RunResult, ScenarioRef, SpanAccounting, Telemetry,
+};
+use crate::scenario::{CollectorSpec, Model, Scenario, TargetSpec, Variant};
+use crate::sink::{Sink, SinkOptions};
+
+use self::target::{Launch, Running};
+
+/// How long a target gets to exit after SIGTERM before SIGKILL.
+const STOP_GRACE: Duration = Duration::from_secs(15);
+
+/// Options of `otelbench run`.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Output directory (created).
+    pub out_dir: PathBuf,
+    /// The command line, recorded for reproduction.
+    pub command_line: String,
+    /// Show a progress bar (on a terminal).
+    pub progress: bool,
+}
+
+/// How the plan ended.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The results (also on disk).
+    pub results: Results,
+    /// Where they are.
+    pub path: PathBuf,
+}
+
+/// Raised when Ctrl-C or SIGTERM stopped the plan.
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted")]
+pub struct Interrupted;
+
+/// Resolves the scenario against this machine: CPUs exist, programs can be found.
+pub fn resolve(scenario: &Scenario) -> anyhow::Result<ResolvedTarget> {
+    if scenario.placement.pin {
+        placement::check("generator_cpus", &scenario.placement.generator_cpus)?;
+        placement::check("target_cpus", &scenario.placement.target_cpus)?;
+        which("taskset").context(
+            "placement needs `taskset` (util-linux); install it or set placement.pin = false",
+        )?;
+    }
+    match &scenario.target {
+        TargetSpec::Builtin { binary, .. } => {
+            let path = match binary {
+                Some(p) => p.clone(),
+                None => std::env::var_os("OTELBENCH_TARGET_APP")
+                    .map(PathBuf::from)
+                    .or_else(|| {
+                        std::env::current_exe()
+                            .ok()
+                            .and_then(|e| e.parent().map(|d| d.join("target-app")))
+                    })
+                    .unwrap_or_else(|| PathBuf::from("target-app")),
+            };
+            anyhow::ensure!(
+                path.is_file(),
+                "the built-in target-app was not found at {}; fix: build it with `cargo build --release -p target-app` (or set target.binary / OTELBENCH_TARGET_APP)",
+                path.display()
+            );
+            Ok(ResolvedTarget {
+                target_app: Some(path),
+            })
+        }
+        TargetSpec::Command { command, .. } => {
+            which(&command[0]).with_context(|| {
+                format!(
+                    "target.command: {:?} was not found; fix: give a path or put it on PATH",
+                    command[0]
+                )
+            })?;
+            Ok(ResolvedTarget { target_app: None })
+        }
+    }
+}
+
+/// What [`resolve`] found.
+#[derive(Debug, Clone)]
+pub struct ResolvedTarget {
+    target_app: Option<PathBuf>,
+}
+
+fn which(program: &str) -> anyhow::Result<PathBuf> {
+    if program.contains('/') {
+        let p = PathBuf::from(program);
+        return if p.is_file() {
+            Ok(p)
+        } else {
+            anyhow::bail!("{program} does not exist")
+        };
+    }
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+        .ok_or_else(|| anyhow::anyhow!("{program} is not on PATH"))
+}
+
+fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Runs the whole plan, rewriting `out_dir/results.json` after every run.
+pub async fn run(
+    scenario: &Scenario,
+    resolved: &ResolvedTarget,
+    options: &RunOptions,
+) -> anyhow::Result<Outcome> {
+    std::fs::create_dir_all(&options.out_dir).with_context(|| {
+        format!(
+            "creating the output directory {}",
+            options.out_dir.display()
+        )
+    })?;
+    let mut results = Results {
+        schema_version: results::SCHEMA_VERSION,
+        scenario: ScenarioRef {
+            name: scenario.name.clone(),
+            hash: scenario.hash.clone(),
+            file: scenario.file.display().to_string(),
+            baseline: scenario.baseline.clone(),
+            variants: scenario.variants.iter().map(|v| v.name.clone()).collect(),
+        },
+        environment: results::Environment::detect(),
+        command: options.command_line.clone(),
+        started_at: now_rfc3339(),
+        finished_at: String::new(),
+        interrupted: false,
+        runs: Vec::new(),
+        summary: Vec::new(),
+        recommendation: None,
+    };
+    // Written before the first run, so a bad output path fails at once.
+    results::writer::write(&options.out_dir, &results)?;
+    let mut cancel = interrupt::install();
+    if scenario.placement.pin {
+        placement::pin_self(&scenario.placement.generator_cpus)?;
+    }
+    let runs = plan(
+        scenario.variants.len(),
+        scenario.repetitions,
+        scenario.order,
+        scenario.seed,
+    );
+    let total = runs.len();
+    for (i, planned) in runs.into_iter().enumerate() {
+        let variant = &scenario.variants[planned.variant];
+        eprintln!(
+            "otelbench: run {}/{total}: {} (repetition {}/{})",
+            i + 1,
+            variant.name,
+            planned.repetition,
+            scenario.repetitions
+        );
+        match run_one(
+            scenario,
+            resolved,
+            variant,
+            planned,
+            &mut cancel,
+            options.progress,
+        )
+        .await
+        {
+            Ok(run) => {
+                eprintln!("otelbench:   {}", one_line(&run));
+                results.runs.push(run);
+                results::writer::write(&options.out_dir, &results)?;
+            }
+            Err(e) if e.is::<Interrupted>() => {
+                results.interrupted = true;
+                break;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    results.finished_at = now_rfc3339();
+    results::writer::write(&options.out_dir, &results)?;
+    Ok(Outcome {
+        path: results::writer::results_path(&options.out_dir),
+        results,
+    })
+}
+
+fn one_line(run: &RunResult) -> String {
+    let status = match &run.invalid_reason {
+        None => "valid".to_string(),
+        Some(r) => format!("INVALID: {r}"),
+    };
+    format!(
+        "{:.0} req/s, p50 {} µs, p99 {} µs, target CPU {:.0} µs/request, {} spans received; {status}",
+        run.load.achieved_rps,
+        run.latency_us.p50,
+        run.latency_us.p99,
+        run.cpu.target_us_per_request,
+        run.telemetry.spans_received
+    )
+}
+
+/// Everything a run needs to launch the target.
+fn launch(
+    scenario: &Scenario,
+    resolved: &ResolvedTarget,
+    variant: &Variant,
+    endpoint: &str,
+    storage_env: &BTreeMap<String, String>,
+) -> anyhow::Result<Launch> {
+    let prefix = if scenario.placement.pin {
+        placement::taskset_prefix(&scenario.placement.target_cpus)
+    } else {
+        Vec::new()
+    };
+    let with_prefix = |argv: Vec<String>| prefix.iter().cloned().chain(argv).collect::<Vec<_>>();
+    let mut env: BTreeMap<String, String> = BTreeMap::new();
+    // A clean environment apart from what a process needs to run at all.
+    for key in ["PATH", "HOME", "LANG", "TMPDIR"] {
+        if let Ok(v) = std::env::var(key) {
+            env.insert(key.into(), v);
+        }
+    }
+    match &scenario.target {
+        TargetSpec::Builtin { env: extra, .. } => {
+            let bin = resolved
+                .target_app
+                .clone()
+                .context("target-app binary not resolved")?
+                .display()
+                .to_string();
+            // Cheap password hashing unless the scenario says otherwise: a load test should not
+            // mostly measure Argon2 (see the README).
+            env.insert("PASSWORD_HASH_MEMORY_KIB".into(), "64".into());
+            env.insert("PASSWORD_HASH_ITERATIONS".into(), "1".into());
+            env.extend(storage_env.clone());
+            env.extend(extra.clone());
+            env.extend(variant.env.clone());
+            env.insert("PORT".into(), "0".into());
+            env.insert("OTEL_EXPORTER_OTLP_ENDPOINT".into(), endpoint.into());
+            Ok(Launch {
+                web: with_prefix(vec![bin.clone(), "web".into()]),
+                worker: Some(with_prefix(vec![bin, "worker".into()])),
+                env,
+                port: None,
+                ready_url: "/api/health".into(),
+                health_json: true,
+            })
+        }
+        TargetSpec::Command {
+            command,
+            worker_command,
+            env: extra,
+            ready_url,
+            port_env,
+            ..
+        } => {
+            let port = target::free_port()?;
+            env.extend(extra.clone());
+            env.extend(variant.env.clone());
+            env.insert(port_env.clone(), port.to_string());
+            env.insert("OTEL_EXPORTER_OTLP_ENDPOINT".into(), endpoint.into());
+            Ok(Launch {
+                web: with_prefix(command.clone()),
+                worker: worker_command.clone().map(with_prefix),
+                env,
+                port: Some(port),
+                ready_url: ready_url.clone(),
+                health_json: false,
+            })
+        }
+    }
+}
+
+fn sum_cpu(pids: &[(String, u32)]) -> f64 {
+    pids.iter()
+        .filter_map(|(_, pid)| sampler::cpu_us(*pid))
+        .sum()
+}
+
+/// One run. Cleans up (target, sink, storage) on every path, including interruption.
+async fn run_one(
+    scenario: &Scenario,
+    resolved: &ResolvedTarget,
+    variant: &Variant,
+    planned: PlannedRun,
+    cancel: &mut watch::Receiver<bool>,
+    progress: bool,
+) -> anyhow::Result<RunResult> {
+    if *cancel.borrow() {
+        return Err(Interrupted.into());
+    }
+    let sink = Sink::start(SinkOptions::default()).await?;
+    let http = variant
+        .env
+        .get("OTEL_EXPORTER_OTLP_PROTOCOL")
+        .is_some_and(|p| p.starts_with("http"));
+    let endpoint = match &scenario.collector {
+        CollectorSpec::Embedded if http => sink.http_endpoint(),
+        CollectorSpec::Embedded => sink.grpc_endpoint(),
+        CollectorSpec::External { endpoint } => endpoint.clone(),
+    };
+    let storage = match &scenario.target {
+        TargetSpec::Builtin {
+            db,
+            queue,
+            postgres_url,
+            redis_url,
+            ..
+        } => Some(storage::prepare(*db, *queue, postgres_url, redis_url).await?),
+        TargetSpec::Command { .. } => None,
+    };
+    let storage_env = storage.as_ref().map(|s| s.env.clone()).unwrap_or_default();
+    let launched =
+        launch(scenario, resolved, variant, &endpoint, &storage_env).and_then(Running::start);
+    let result = match launched {
+        Ok(running) => measure(scenario, variant, planned, running, &sink, cancel, progress).await,
+        Err(e) => Err(e),
+    };
+    let _ = sink.stop().await;
+    if let Some(s) = storage {
+        s.remove().await;
+    }
+    result
+}
+
+async fn measure(
+    scenario: &Scenario,
+    variant: &Variant,
+    planned: PlannedRun,
+    mut running: Running,
+    sink: &Sink,
+    cancel: &mut watch::Receiver<bool>,
+    progress: bool,
+) -> anyhow::Result<RunResult> {
+    let ready_timeout = match &scenario.target {
+        TargetSpec::Command {
+            ready_timeout_s, ..
+        } => Duration::from_secs(*ready_timeout_s),
+        TargetSpec::Builtin { .. } => Duration::from_secs(60),
+    };
+    let ready = tokio::select! {
+        r = running.wait_ready(ready_timeout) => r,
+        () = interrupt::interrupted(cancel) => {
+            running.stop(STOP_GRACE).await;
+            return Err(Interrupted.into());
+        }
+    };
+    if let Err(e) = ready {
+        let stopped = running.stop(STOP_GRACE).await;
+        drop(stopped);
+        return Err(e.context(format!("variant {:?}", variant.name)));
+    }
+    let base_url = running
+        .base_url()
+        .context("the target's address is unknown")?
+        .to_string();
+    let l = &scenario.load;
+    let plan = LoadPlan {
+        base_url,
+        load: l.clone(),
+        run_id: format!("{:08x}", rand::random::<u32>()),
+        start: Instant::now() + load::setup_allowance(l.users),
+    };
+    let (from, to) = plan.window();
+    let plan_start = plan.start;
+    let recorder = Arc::new(Recorder::new(from, to));
+    let mut driver = tokio::spawn(load::drive(plan, recorder.clone()));
+    let bar = progress_bar(progress, &variant.name, l.warmup_s + l.duration_s);
+
+    // Wait for the window, watching the target and the interrupt.
+    let mut target_problem: Option<String> = None;
+    let mut window_cpu: Option<(Instant, f64, f64)> = None;
+    let mut rss: Option<sampler::RssSampler> = None;
+    let mut end_cpu: Option<(Instant, f64, f64)> = None;
+    let pids = running.pids();
+    let me = std::process::id();
+    let mut tick = tokio::time::interval(Duration::from_millis(50));
+    let mut last = (Instant::now(), 0_u64);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = interrupt::interrupted(cancel) => {
+                driver.abort();
+                if let Some(b) = &bar { b.abandon_with_message("interrupted"); }
+                running.stop(STOP_GRACE).await;
+                return Err(Interrupted.into());
+            }
+            r = &mut driver => {
+                if let Ok(Err(e)) = r {
+                    target_problem.get_or_insert(format!("load generator failed: {e:#}"));
+                }
+                break;
+            }
+        }
+        let now = Instant::now();
+        if window_cpu.is_none() && now >= from {
+            window_cpu = Some((now, sum_cpu(&pids), sampler::cpu_us(me).unwrap_or(0.0)));
+            rss = Some(sampler::RssSampler::start(pids.clone()));
+        }
+        if end_cpu.is_none() && now >= to {
+            end_cpu = Some((now, sum_cpu(&pids), sampler::cpu_us(me).unwrap_or(0.0)));
+        }
+        if target_problem.is_none() {
+            target_problem = running.exited();
+            if target_problem.is_some() {
+                driver.abort();
+            }
+        }
+        if let Some(b) = &bar {
+            let snap = recorder.snapshot().requests_total;
+            if now - last.0 >= Duration::from_millis(500) {
+                let rps = (snap - last.1) as f64 / (now - last.0).as_secs_f64();
+                b.set_message(format!("{rps:.0} req/s"));
+                last = (now, snap);
+            }
+            b.set_position(now.saturating_duration_since(plan_start).as_secs());
+        }
+    }
+    let end_cpu = end_cpu.unwrap_or_else(|| {
+        (
+            Instant::now(),
+            sum_cpu(&pids),
+            sampler::cpu_us(me).unwrap_or(0.0),
+        )
+    });
+    let samples = rss.map(sampler::RssSampler::stop).unwrap_or_default();
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let stopped = running.stop(STOP_GRACE).await;
+    if target_problem.is_none() && !stopped.problems.is_empty() {
+        target_problem = Some(stopped.problems.join("; "));
+    }
+    settle(sink).await;
+
+    let measured = recorder.snapshot();
+    let (wall, target_us, generator_us) = match window_cpu {
+        Some((t0, c0, g0)) => (
+            (end_cpu.0 - t0).as_secs_f64(),
+            end_cpu.1 - c0,
+            end_cpu.2 - g0,
+        ),
+        None => (0.0, 0.0, 0.0),
+    };
+    let duration_s = l.duration_s;
+    let achieved_rps = measured.requests as f64 / duration_s;
+    let generator_cores = if wall > 0.0 {
+        generator_us / 1e6 / wall
+    } else {
+        0.0
+    };
+    let counts = sink.stats().counts();
+    let lag = Percentiles::from_histogram(&measured.lag);
+    let generator_cpus = if scenario.placement.pin {
+        scenario.placement.generator_cpus.len()
+    } else {
+        placement::online_cpus()
+    };
+    let reasons = health::invalid_reasons(&health::Health {
+        target_rps: if l.model == Model::Rate { l.rate } else { None },
+        achieved_rps,
+        lag_p99_us: (l.model == Model::Rate).then_some(lag.p99),
+        generator_cores,
+        generator_cpus,
+        error_rate: if measured.requests == 0 {
+            0.0
+        } else {
+            measured.errors as f64 / measured.requests as f64
+        },
+        max_error_rate: scenario.max_error_rate,
+        requests: measured.requests,
+        target_problem,
+    });
+    let web = stopped.totals.get("web");
+    let worker = stopped.totals.get("worker");
+    let target_spans = (!stopped.totals.is_empty()).then(|| {
+        stopped
+            .totals
+            .values()
+            .fold(SpanAccounting::default(), |mut acc, t| {
+                let s = &t["telemetry"]["spans"];
+                let get = |k: &str| s[k].as_u64().unwrap_or(0);
+                acc.produced += get("produced");
+                acc.exported += get("exported");
+                acc.failed += get("failed");
+                acc.dropped += get("dropped");
+                acc
+            })
+    });
+    Ok(RunResult {
+        variant: variant.name.clone(),
+        repetition: planned.repetition,
+        valid: reasons.is_empty(),
+        invalid_reason: (!reasons.is_empty()).then(|| reasons.join("; ")),
+        env: variant.env.clone(),
+        load: LoadResult {
+            model: match l.model {
+                Model::Rate => "rate".into(),
+                Model::Users => "users".into(),
+            },
+            target_rps: if l.model == Model::Rate { l.rate } else { None },
+            achieved_rps,
+            duration_s,
+            requests: measured.requests,
+            errors: measured.errors,
+            errors_by_kind: measured.errors_by_kind.clone(),
+            users: l.users,
+            lag_us: lag,
+            requests_total: measured.requests_total,
+        },
+        latency_us: Latency::from_histogram(&measured.latency),
+        per_request: measured
+            .per_name
+            .iter()
+            .map(|(name, s)| {
+                (
+                    name.clone(),
+                    PerRequest {
+                        requests: s.requests,
+                        errors: s.errors,
+                        latency_us: Latency::from_histogram(&s.latency),
+                    },
+                )
+            })
+            .collect(),
+        cpu: Cpu {
+            target_us_per_request: if measured.requests == 0 {
+                0.0
+            } else {
+                target_us / measured.requests as f64
+            },
+            target_cores: if wall > 0.0 {
+                target_us / 1e6 / wall
+            } else {
+                0.0
+            },
+            generator_cores,
+        },
+        memory_mb: samples
+            .iter()
+            .map(|(name, s)| (name.clone(), sampler::summarize(s)))
+            .collect(),
+        telemetry: Telemetry {
+            spans_received: counts.spans_received,
+            metric_points_received: counts.metric_points_received,
+            log_records_received: counts.log_records_received,
+            export_requests: counts.export_requests,
+            bytes_received: counts.bytes_received,
+            traces_complete: counts.traces_complete,
+            observed_sampling_ratio: if measured.requests_total == 0 {
+                0.0
+            } else {
+                counts.traces as f64 / measured.requests_total as f64
+            },
+            target_spans,
+        },
+        jobs: Jobs {
+            enqueued: web
+                .and_then(|t| t["jobs"]["enqueued"].as_u64())
+                .unwrap_or(0),
+            completed: worker
+                .and_then(|t| t["jobs"]["completed"].as_u64())
+                .unwrap_or(0),
+            latency_us: JobLatency {
+                p50: worker
+                    .and_then(|t| t["jobs"]["queue_latency_us"]["p50"].as_u64())
+                    .unwrap_or(0),
+                p99: worker
+                    .and_then(|t| t["jobs"]["queue_latency_us"]["p99"].as_u64())
+                    .unwrap_or(0),
+            },
+        },
+        placement: if scenario.placement.pin {
+            Placement {
+                generator_cpus: scenario.placement.generator_cpus.clone(),
+                target_cpus: scenario.placement.target_cpus.clone(),
+            }
+        } else {
+            Placement::default()
+        },
+    })
+}
+
+/// Waits until the sink's counts stop changing (the target flushed on shutdown).
+async fn settle(sink: &Sink) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut last = sink.stats().counts();
+    let mut stable_since = Instant::now();
+    while Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let now = sink.stats().counts();
+        if now != last {
+            last = now;
+            stable_since = Instant::now();
+        } else if stable_since.elapsed() >= Duration::from_millis(300) {
+            break;
+        }
+    }
+}
+
+fn progress_bar(enabled: bool, name: &str, seconds: f64) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal as _;
+    if !enabled || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(seconds.ceil() as u64);
+    let style = indicatif::ProgressStyle::with_template(
+        "  {prefix} [{elapsed_precise}] {bar:30} {pos}/{len} s  {msg}",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_prefix(name.to_string());
+    Some(bar)
+}
+
+/// The default output directory for `scenario`: `reports/<name>-<UTC timestamp>`.
+pub fn default_out_dir(scenario: &Scenario) -> PathBuf {
+    Path::new("reports").join(format!(
+        "{}-{}",
+        scenario.name,
+        chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
+    ))
+}

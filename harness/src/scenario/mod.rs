@@ -1,0 +1,388 @@
+//! Scenario files (`scenarios/*.toml`): what to run, against what, under which variants.
+//!
+//! Parsing (`parse`) turns TOML into these types, rejecting unknown fields and wrong types with
+//! the line they stand on; validation (`validate`) checks meaning without touching the machine;
+//! resolving against the machine (CPUs, binaries) happens when a run is planned.
+
+pub mod defaults;
+pub mod error;
+pub mod matrix;
+pub mod validate;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_spanned::Spanned;
+
+pub use error::{Problem, ScenarioError};
+
+/// A parsed scenario file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// Short name, used in reports.
+    pub name: String,
+    /// What the scenario is for.
+    #[serde(default)]
+    pub description: String,
+    /// Runs per variant (default 3).
+    pub repetitions: Option<Spanned<u32>>,
+    /// Order of runs: `interleaved` (A B C, A B C, ...; default) or `randomized` (each block
+    /// shuffled).
+    #[serde(default)]
+    pub order: Order,
+    /// Seed for `randomized` order.
+    #[serde(default)]
+    pub seed: u64,
+    /// The variant that the others are compared with.
+    pub baseline: Spanned<String>,
+    /// A run whose share of failed requests exceeds this is invalid (default 0.01).
+    pub max_error_rate: Option<Spanned<f64>>,
+    /// The service under test (default: the built-in target-app on SQLite).
+    pub target: Option<Spanned<TargetSpec>>,
+    /// The load.
+    pub load: Spanned<LoadSpec>,
+    /// Where telemetry goes.
+    #[serde(default)]
+    pub collector: CollectorSpec,
+    /// CPU placement.
+    #[serde(default)]
+    pub placement: PlacementSpec,
+    /// Explicit variants.
+    #[serde(default)]
+    pub variants: Vec<Spanned<VariantSpec>>,
+    /// Axes whose cartesian product adds variants.
+    pub matrix: Option<Spanned<MatrixSpec>>,
+}
+
+/// Run order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Order {
+    /// A B C, A B C, ...
+    #[default]
+    Interleaved,
+    /// Each block of one run per variant in a random order.
+    Randomized,
+}
+
+/// The service under test.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum TargetSpec {
+    /// The built-in `target-app` (web + worker).
+    Builtin {
+        /// `sqlite` (default; a fresh file per run) or `postgres` (a fresh database per run).
+        #[serde(default)]
+        db: DbKind,
+        /// `sqlite`, `postgres` or `redis`; default: the database.
+        queue: Option<QueueKind>,
+        /// Administrative PostgreSQL URL (a database is created and dropped per run).
+        #[serde(default = "defaults::postgres_url")]
+        postgres_url: String,
+        /// Redis URL for the Redis queue.
+        #[serde(default = "defaults::redis_url")]
+        redis_url: String,
+        /// Path of the `target-app` binary (default: next to `otelbench`).
+        binary: Option<PathBuf>,
+        /// Extra environment for both roles.
+        #[serde(default)]
+        env: BTreeMap<String, String>,
+    },
+    /// Any service started by a command, configured by environment variables.
+    Command {
+        /// The web process: program and arguments.
+        command: Vec<String>,
+        /// An optional second (worker) process.
+        worker_command: Option<Vec<String>>,
+        /// Environment for both processes.
+        #[serde(default)]
+        env: BTreeMap<String, String>,
+        /// URL polled until it answers 2xx; `{port}` is replaced by the chosen port.
+        ready_url: String,
+        /// Variable through which the port is passed (default `PORT`).
+        #[serde(default = "defaults::port_env")]
+        port_env: String,
+        /// Seconds to wait for readiness (default 60).
+        #[serde(default = "defaults::ready_timeout")]
+        ready_timeout_s: u64,
+    },
+}
+
+impl Default for TargetSpec {
+    fn default() -> Self {
+        Self::Builtin {
+            db: DbKind::Sqlite,
+            queue: None,
+            postgres_url: defaults::postgres_url(),
+            redis_url: defaults::redis_url(),
+            binary: None,
+            env: BTreeMap::new(),
+        }
+    }
+}
+
+/// Storage of the built-in target.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DbKind {
+    /// SQLite file.
+    #[default]
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// Queue of the built-in target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QueueKind {
+    /// SQLite table.
+    Sqlite,
+    /// PostgreSQL table.
+    Postgres,
+    /// Redis lists.
+    Redis,
+}
+
+/// Load model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Model {
+    /// Open model: a fixed arrival rate; latency from each request's intended send time.
+    Rate,
+    /// Closed model: N users, no think time.
+    Users,
+}
+
+/// The load.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadSpec {
+    /// `rate` or `users`.
+    pub model: Model,
+    /// Requests per second (rate model).
+    pub rate: Option<f64>,
+    /// Concurrent users: the most requests in flight (rate model, default 32) or the closed-loop
+    /// user count (users model).
+    pub users: Option<u32>,
+    /// Seconds of load before measuring (discarded).
+    #[serde(default = "defaults::warmup")]
+    pub warmup_s: f64,
+    /// Seconds measured.
+    pub duration_s: f64,
+    /// Per-request timeout in seconds (default 30).
+    #[serde(default = "defaults::timeout")]
+    pub timeout_s: f64,
+    /// Steps every user runs once before its first request (e.g. register and log in); their
+    /// captures (such as a token) are kept for that user. Default for the built-in target:
+    /// register, log in, create one article.
+    pub setup: Option<Vec<RequestSpec>>,
+    /// The weighted request mix. Default for the built-in target: list, get, create, favorite.
+    pub requests: Option<Vec<RequestSpec>>,
+}
+
+/// One request template. Placeholders `{user}` (user number), `{seq}` (per-user counter),
+/// `{run}` (random per run) and any captured variable (`{token}`, `{slug}`) are replaced in the
+/// path, body strings and header values.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RequestSpec {
+    /// Name in reports.
+    pub name: String,
+    /// HTTP method.
+    #[serde(default = "defaults::method")]
+    pub method: String,
+    /// Path (and query) on the target.
+    pub path: String,
+    /// JSON body.
+    pub body: Option<toml::Value>,
+    /// Extra headers.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Expected status (default: any 2xx).
+    pub expect: Option<u16>,
+    /// Relative weight in the mix (default 1).
+    #[serde(default = "defaults::weight")]
+    pub weight: u32,
+    /// Variables to capture from the JSON response: name -> JSON pointer (`/article/slug`).
+    #[serde(default)]
+    pub capture: BTreeMap<String, String>,
+}
+
+/// Where telemetry goes.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum CollectorSpec {
+    /// The harness's own OTLP sink (counts what arrives).
+    #[default]
+    Embedded,
+    /// A collector you run; the target is pointed at `endpoint`.
+    External {
+        /// OTLP endpoint URL.
+        endpoint: String,
+    },
+}
+
+/// CPU placement.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PlacementSpec {
+    /// CPUs of the harness (load generator and sink).
+    #[serde(default = "defaults::generator_cpus")]
+    pub generator_cpus: Vec<usize>,
+    /// CPUs of the target processes.
+    #[serde(default = "defaults::target_cpus")]
+    pub target_cpus: Vec<usize>,
+    /// Set false to leave placement to the OS.
+    #[serde(default = "defaults::yes")]
+    pub pin: bool,
+}
+
+impl Default for PlacementSpec {
+    fn default() -> Self {
+        Self {
+            generator_cpus: defaults::generator_cpus(),
+            target_cpus: defaults::target_cpus(),
+            pin: true,
+        }
+    }
+}
+
+/// One variant: a name plus environment variables for the target.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VariantSpec {
+    /// Name in reports.
+    pub name: String,
+    /// Environment variables.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+}
+
+/// Axes whose cartesian product becomes variants.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatrixSpec {
+    /// The axes, in order; variant names join value names with `/`.
+    pub axes: Vec<AxisSpec>,
+}
+
+/// One axis of a matrix.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AxisSpec {
+    /// Axis name.
+    pub name: String,
+    /// Its values.
+    pub values: Vec<VariantSpec>,
+}
+
+/// A validated scenario, ready to plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct Scenario {
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// The file it came from.
+    pub file: PathBuf,
+    /// SHA-256 of the file's bytes.
+    pub hash: String,
+    /// Runs per variant.
+    pub repetitions: u32,
+    /// Order of runs.
+    pub order: Order,
+    /// Seed for randomized order.
+    pub seed: u64,
+    /// Baseline variant's name.
+    pub baseline: String,
+    /// Error-rate limit.
+    pub max_error_rate: f64,
+    /// Target.
+    pub target: TargetSpec,
+    /// Load, with the default mix filled in.
+    pub load: Load,
+    /// Collector.
+    pub collector: CollectorSpec,
+    /// Placement.
+    pub placement: PlacementSpec,
+    /// Variants (explicit ones first, then the matrix).
+    pub variants: Vec<Variant>,
+}
+
+/// The load with defaults applied.
+#[derive(Debug, Clone, Serialize)]
+pub struct Load {
+    /// Model.
+    pub model: Model,
+    /// Requests per second (rate model).
+    pub rate: Option<f64>,
+    /// Users.
+    pub users: u32,
+    /// Warm-up seconds.
+    pub warmup_s: f64,
+    /// Measured seconds.
+    pub duration_s: f64,
+    /// Request timeout seconds.
+    pub timeout_s: f64,
+    /// Once-per-user steps.
+    pub setup: Vec<RequestSpec>,
+    /// The mix.
+    pub requests: Vec<RequestSpec>,
+}
+
+/// A variant with its final environment.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Variant {
+    /// Name.
+    pub name: String,
+    /// Environment for the target.
+    pub env: BTreeMap<String, String>,
+}
+
+/// Reads, parses and validates `path`.
+pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ScenarioError::one(
+            path,
+            None,
+            "(file)",
+            format!("cannot be read: {e}"),
+            "check the path",
+        )
+    })?;
+    parse(path, &text)
+}
+
+/// Parses and validates scenario `text` that came from `path`.
+pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
+    let file: ScenarioFile = toml::from_str(text).map_err(|e| {
+        let line = e.span().map(|s| error::line_of(text, s.start));
+        let message = e.message().trim().to_string();
+        let fix = if message.contains("unknown field") {
+            "remove or rename the field (see scenarios/README.md for the fields)"
+        } else if message.contains("missing field") {
+            "add the field"
+        } else if message.contains("invalid type") {
+            "give the value the type shown"
+        } else {
+            "correct the TOML at that line"
+        };
+        ScenarioError::one(path, line, "(syntax)", message, fix)
+    })?;
+    validate::validate(path, text, file)
+}
+
+/// SHA-256 of `bytes`, as hex.
+pub fn hash(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    use std::fmt::Write as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .fold(String::with_capacity(64), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}

@@ -1,0 +1,629 @@
+//! Checks the meaning of a parsed scenario (no I/O) and fills in defaults. Every problem is
+//! collected, so one `otelbench validate` shows them all.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde_spanned::Spanned;
+
+use super::error::line_of;
+use super::{
+    CollectorSpec, Load, Model, Problem, RequestSpec, Scenario, ScenarioError, ScenarioFile,
+    TargetSpec, Variant, defaults, hash, matrix,
+};
+
+/// Variables the harness sets itself; a variant may not set them.
+const HARNESS_OWNED: [&str; 2] = ["OTEL_EXPORTER_OTLP_ENDPOINT", "TARGET_APP_TOTALS_FILE"];
+
+const METHODS: [&str; 6] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"];
+
+struct Checker<'a> {
+    text: &'a str,
+    problems: Vec<Problem>,
+}
+
+impl Checker<'_> {
+    fn line<T>(&self, s: &Spanned<T>) -> usize {
+        line_of(self.text, s.span().start)
+    }
+
+    fn push(
+        &mut self,
+        line: Option<usize>,
+        field: impl Into<String>,
+        message: impl Into<String>,
+        fix: impl Into<String>,
+    ) {
+        self.problems.push(Problem {
+            line,
+            field: field.into(),
+            message: message.into(),
+            fix: fix.into(),
+        });
+    }
+}
+
+fn is_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn is_loopback_url(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .unwrap_or("");
+    let host = rest.split(['/', ':']).next().unwrap_or("");
+    host == "localhost" || host.starts_with("127.") || rest.starts_with("[::1]")
+}
+
+fn check_requests(c: &mut Checker<'_>, line: Option<usize>, field: &str, requests: &[RequestSpec]) {
+    let mut names = BTreeSet::new();
+    for (i, r) in requests.iter().enumerate() {
+        let f = format!("{field}[{i}]");
+        if r.name.trim().is_empty() {
+            c.push(
+                line,
+                format!("{f}.name"),
+                "is empty",
+                "give the request a name",
+            );
+        }
+        if !names.insert(r.name.as_str()) && field == "load.requests" {
+            c.push(
+                line,
+                format!("{f}.name"),
+                format!("{:?} appears twice", r.name),
+                "give each request its own name",
+            );
+        }
+        if !METHODS.contains(&r.method.to_ascii_uppercase().as_str()) {
+            c.push(
+                line,
+                format!("{f}.method"),
+                format!("{:?} is not supported", r.method),
+                format!("use one of {}", METHODS.join(", ")),
+            );
+        }
+        if !r.path.starts_with('/') {
+            c.push(
+                line,
+                format!("{f}.path"),
+                format!("{:?} does not start with /", r.path),
+                "give a path such as /api/articles",
+            );
+        }
+        if let Some(code) = r.expect.filter(|c| !(100..=599).contains(c)) {
+            c.push(
+                line,
+                format!("{f}.expect"),
+                format!("{code} is not an HTTP status"),
+                "use a status such as 200",
+            );
+        }
+        for (name, pointer) in &r.capture {
+            if !pointer.starts_with('/') {
+                c.push(
+                    line,
+                    format!("{f}.capture.{name}"),
+                    format!("{pointer:?} is not a JSON pointer"),
+                    "use a pointer such as /article/slug",
+                );
+            }
+        }
+    }
+}
+
+/// Validates `file` (from `path`, whose text is `text`) into a [`Scenario`].
+pub fn validate(path: &Path, text: &str, file: ScenarioFile) -> Result<Scenario, ScenarioError> {
+    let mut c = Checker {
+        text,
+        problems: Vec::new(),
+    };
+    if file.name.trim().is_empty() {
+        c.push(Some(1), "name", "is empty", "give the scenario a name");
+    }
+    let repetitions = file.repetitions.as_ref().map_or(3, |r| *r.get_ref());
+    if let Some(r) = file.repetitions.as_ref().filter(|r| *r.get_ref() == 0) {
+        c.push(
+            Some(c.line(r)),
+            "repetitions",
+            "must be at least 1",
+            "set repetitions = 3 (3 or more are needed for a verdict)",
+        );
+    }
+    let max_error_rate = file.max_error_rate.as_ref().map_or(0.01, |r| *r.get_ref());
+    if let Some(r) = file
+        .max_error_rate
+        .as_ref()
+        .filter(|r| !(0.0..=1.0).contains(r.get_ref()))
+    {
+        c.push(
+            Some(c.line(r)),
+            "max_error_rate",
+            "must be between 0 and 1",
+            "set a share such as 0.01 for 1%",
+        );
+    }
+
+    // Target.
+    let target_line = file.target.as_ref().map(|t| c.line(t));
+    let target = file
+        .target
+        .as_ref()
+        .map_or_else(TargetSpec::default, |t| t.get_ref().clone());
+    match &target {
+        TargetSpec::Builtin { env, .. } => {
+            for key in env.keys().filter(|k| !is_env_name(k)) {
+                c.push(
+                    target_line,
+                    format!("target.env.{key}"),
+                    "is not a variable name",
+                    "use letters, digits and _",
+                );
+            }
+        }
+        TargetSpec::Command {
+            command,
+            worker_command,
+            ready_url,
+            port_env,
+            ..
+        } => {
+            if command.first().is_none_or(|p| p.trim().is_empty()) {
+                c.push(
+                    target_line,
+                    "target.command",
+                    "is empty",
+                    "give the program and its arguments, e.g. [\"./my-service\"]",
+                );
+            }
+            if worker_command.as_ref().is_some_and(Vec::is_empty) {
+                c.push(
+                    target_line,
+                    "target.worker_command",
+                    "is empty",
+                    "remove it or give the worker's program",
+                );
+            }
+            if !is_loopback_url(ready_url) {
+                c.push(
+                    target_line,
+                    "target.ready_url",
+                    format!("{ready_url:?} is not on this machine"),
+                    "load tests only target 127.0.0.1: use http://127.0.0.1:{port}/health",
+                );
+            }
+            if !is_env_name(port_env) {
+                c.push(
+                    target_line,
+                    "target.port_env",
+                    "is not a variable name",
+                    "use e.g. PORT",
+                );
+            }
+        }
+    }
+
+    // Load.
+    let load_line = Some(c.line(&file.load));
+    let spec = file.load.get_ref();
+    match spec.model {
+        Model::Rate => match spec.rate {
+            None => c.push(
+                load_line,
+                "load.rate",
+                "is missing for model = \"rate\"",
+                "set requests per second, e.g. rate = 400",
+            ),
+            Some(r) if !(r > 0.0 && r.is_finite()) => c.push(
+                load_line,
+                "load.rate",
+                format!("{r} is not a positive rate"),
+                "set requests per second greater than 0, e.g. rate = 400",
+            ),
+            Some(_) => {}
+        },
+        Model::Users => {
+            if spec.rate.is_some() {
+                c.push(
+                    load_line,
+                    "load.rate",
+                    "is only used with model = \"rate\"",
+                    "remove rate, or set model = \"rate\"",
+                );
+            }
+            if spec.users.is_none() {
+                c.push(
+                    load_line,
+                    "load.users",
+                    "is missing for model = \"users\"",
+                    "set the closed-loop user count, e.g. users = 16",
+                );
+            }
+        }
+    }
+    if spec.users == Some(0) {
+        c.push(
+            load_line,
+            "load.users",
+            "must be at least 1",
+            "set e.g. users = 32",
+        );
+    }
+    if !(spec.duration_s > 0.0 && spec.duration_s.is_finite()) {
+        c.push(
+            load_line,
+            "load.duration_s",
+            "must be greater than 0",
+            "set the measured seconds, e.g. duration_s = 10",
+        );
+    }
+    if !(spec.warmup_s >= 0.0 && spec.warmup_s.is_finite()) {
+        c.push(
+            load_line,
+            "load.warmup_s",
+            "must be 0 or more",
+            "set warm-up seconds, e.g. warmup_s = 5",
+        );
+    }
+    if !(spec.timeout_s > 0.0 && spec.timeout_s.is_finite()) {
+        c.push(
+            load_line,
+            "load.timeout_s",
+            "must be greater than 0",
+            "set e.g. timeout_s = 30",
+        );
+    }
+    let builtin = matches!(target, TargetSpec::Builtin { .. });
+    let setup = match (&spec.setup, builtin) {
+        (Some(s), _) => s.clone(),
+        (None, true) => defaults::builtin_setup(),
+        (None, false) => Vec::new(),
+    };
+    let requests = match (&spec.requests, builtin) {
+        (Some(r), _) => r.clone(),
+        (None, true) => defaults::builtin_requests(),
+        (None, false) => {
+            c.push(
+                load_line,
+                "load.requests",
+                "is missing (only the built-in target has a default mix)",
+                "add [[load.requests]] entries with name, method, path",
+            );
+            Vec::new()
+        }
+    };
+    if spec.requests.as_ref().is_some_and(Vec::is_empty) {
+        c.push(
+            load_line,
+            "load.requests",
+            "is empty",
+            "add at least one [[load.requests]]",
+        );
+    }
+    if !requests.is_empty() && requests.iter().all(|r| r.weight == 0) {
+        c.push(
+            load_line,
+            "load.requests",
+            "every weight is 0",
+            "give at least one request weight = 1 or more",
+        );
+    }
+    check_requests(&mut c, load_line, "load.setup", &setup);
+    check_requests(&mut c, load_line, "load.requests", &requests);
+
+    // Collector.
+    if let CollectorSpec::External { endpoint } = &file.collector
+        && !(endpoint.starts_with("http://") || endpoint.starts_with("https://"))
+    {
+        {
+            c.push(
+                None,
+                "collector.endpoint",
+                format!("{endpoint:?} is not an http(s) URL"),
+                "use e.g. http://127.0.0.1:4317",
+            );
+        }
+    }
+
+    // Placement.
+    let p = &file.placement;
+    if p.pin {
+        if p.generator_cpus.is_empty() || p.target_cpus.is_empty() {
+            c.push(
+                None,
+                "placement",
+                "a CPU list is empty",
+                "list at least one CPU in generator_cpus and target_cpus",
+            );
+        }
+        if p.generator_cpus.iter().any(|c| p.target_cpus.contains(c)) {
+            c.push(
+                None,
+                "placement",
+                "generator_cpus and target_cpus overlap",
+                "give them disjoint CPUs, or set pin = false",
+            );
+        }
+    }
+
+    // Variants.
+    let mut variants: Vec<(Option<usize>, Variant)> = Vec::new();
+    for (i, v) in file.variants.iter().enumerate() {
+        let line = Some(c.line(v));
+        let spec = v.get_ref();
+        if spec.env.is_empty() {
+            c.push(
+                line,
+                format!("variants[{i}].env"),
+                format!("variant {:?} sets no environment variable", spec.name),
+                "add env = { OTEL_SDK_DISABLED = \"true\" } or the settings it stands for",
+            );
+        }
+        variants.push((
+            line,
+            Variant {
+                name: spec.name.clone(),
+                env: spec.env.clone(),
+            },
+        ));
+    }
+    if let Some(m) = &file.matrix {
+        let line = Some(c.line(m));
+        let axes = &m.get_ref().axes;
+        if axes.is_empty() {
+            c.push(
+                line,
+                "matrix.axes",
+                "is empty",
+                "add [[matrix.axes]] with a name and values",
+            );
+        }
+        for (i, axis) in axes.iter().enumerate() {
+            if axis.values.is_empty() {
+                c.push(
+                    line,
+                    format!("matrix.axes[{i}].values"),
+                    format!("axis {:?} has no values", axis.name),
+                    "add values = [{ name = \"...\", env = { ... } }]",
+                );
+            }
+        }
+        match matrix::expand(axes) {
+            Ok(expanded) => variants.extend(expanded.into_iter().map(|v| (line, v))),
+            Err(conflict) => c.push(
+                line,
+                "matrix.axes",
+                format!(
+                    "axes {:?} and {:?} both set {}",
+                    conflict.axes.0, conflict.axes.1, conflict.key
+                ),
+                "set each variable on one axis only",
+            ),
+        }
+    }
+    if variants.is_empty() {
+        c.push(
+            None,
+            "variants",
+            "there are none",
+            "add [[variants]] (name and env) or a [matrix]",
+        );
+    }
+    let mut seen = BTreeSet::new();
+    for (line, v) in &variants {
+        if v.name.trim().is_empty() {
+            c.push(
+                *line,
+                "variants.name",
+                "is empty",
+                "give every variant a name",
+            );
+        }
+        if !seen.insert(v.name.as_str()) {
+            c.push(
+                *line,
+                "variants.name",
+                format!("{:?} appears twice", v.name),
+                "give each variant its own name",
+            );
+        }
+        for key in v.env.keys() {
+            if !is_env_name(key) {
+                c.push(
+                    *line,
+                    format!("variants.{}.env.{key}", v.name),
+                    "is not a variable name",
+                    "use letters, digits and _",
+                );
+            }
+            if HARNESS_OWNED.contains(&key.as_str()) {
+                c.push(
+                    *line,
+                    format!("variants.{}.env.{key}", v.name),
+                    "is set by the harness",
+                    "remove it (the harness points the target at its collector)",
+                );
+            }
+        }
+    }
+    let baseline = file.baseline.get_ref().clone();
+    if !variants.iter().any(|(_, v)| v.name == baseline) {
+        let names: Vec<_> = variants
+            .iter()
+            .map(|(_, v)| format!("{:?}", v.name))
+            .collect();
+        c.push(
+            Some(c.line(&file.baseline)),
+            "baseline",
+            format!("{baseline:?} is not the name of a variant"),
+            format!("use one of {}", names.join(", ")),
+        );
+    }
+
+    c.problems.sort_by_key(|p| p.line.unwrap_or(usize::MAX));
+    if !c.problems.is_empty() {
+        return Err(ScenarioError {
+            file: path.to_path_buf(),
+            problems: c.problems,
+        });
+    }
+    let users = spec.users.unwrap_or(defaults::RATE_USERS);
+    Ok(Scenario {
+        name: file.name,
+        description: file.description,
+        file: path.to_path_buf(),
+        hash: hash(text.as_bytes()),
+        repetitions,
+        order: file.order,
+        seed: file.seed,
+        baseline,
+        max_error_rate,
+        target,
+        load: Load {
+            model: spec.model,
+            rate: spec.rate,
+            users,
+            warmup_s: spec.warmup_s,
+            duration_s: spec.duration_s,
+            timeout_s: spec.timeout_s,
+            setup,
+            requests,
+        },
+        collector: file.collector,
+        placement: file.placement,
+        variants: variants.into_iter().map(|(_, v)| v).collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::parse;
+
+    const GOOD: &str = r#"
+name = "t"
+baseline = "off"
+
+[load]
+model = "rate"
+rate = 100
+duration_s = 2
+
+[[variants]]
+name = "off"
+env = { OTEL_SDK_DISABLED = "true" }
+
+[[variants]]
+name = "on"
+env = { OTEL_TRACES_SAMPLER = "always_on" }
+"#;
+
+    fn err(text: &str) -> ScenarioError {
+        parse(Path::new("s.toml"), text).expect_err("should be rejected")
+    }
+
+    #[test]
+    fn a_good_scenario_gets_defaults() {
+        let s = parse(Path::new("s.toml"), GOOD).unwrap();
+        assert_eq!(s.repetitions, 3);
+        assert_eq!(s.load.users, defaults::RATE_USERS);
+        assert_eq!(s.load.requests.len(), 4, "the built-in mix");
+        assert_eq!(s.load.setup.len(), 3);
+        assert_eq!(s.variants.len(), 2);
+        assert_eq!(s.hash.len(), 64);
+    }
+
+    #[test]
+    fn unknown_field_names_its_line() {
+        let e = err(&GOOD.replace("duration_s = 2", "duration_s = 2\nspeed = 3"));
+        let p = &e.problems[0];
+        assert_eq!(p.line, Some(9));
+        assert!(p.message.contains("unknown field `speed`"), "{p:?}");
+        assert!(p.fix.contains("remove"));
+    }
+
+    #[test]
+    fn wrong_type_names_its_line() {
+        let e = err(&GOOD.replace("rate = 100", "rate = \"fast\""));
+        assert_eq!(e.problems[0].line, Some(7));
+        assert!(e.problems[0].message.contains("invalid type"), "{e}");
+    }
+
+    #[test]
+    fn zero_rate_is_rejected_with_a_fix() {
+        let e = err(&GOOD.replace("rate = 100", "rate = 0"));
+        assert_eq!(e.problems[0].field, "load.rate");
+        assert_eq!(e.problems[0].line, Some(5));
+        assert!(
+            e.to_string().contains("fix: set requests per second"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_variant_without_env_is_rejected() {
+        let e = err(&GOOD.replace("env = { OTEL_TRACES_SAMPLER = \"always_on\" }", ""));
+        assert_eq!(e.problems[0].field, "variants[1].env");
+        assert_eq!(e.problems[0].line, Some(14));
+    }
+
+    #[test]
+    fn an_unknown_baseline_lists_the_variants() {
+        let e = err(&GOOD.replace("baseline = \"off\"", "baseline = \"none\""));
+        assert_eq!(e.problems[0].field, "baseline");
+        assert_eq!(e.problems[0].line, Some(3));
+        assert!(e.problems[0].fix.contains("\"off\", \"on\""), "{e}");
+    }
+
+    #[test]
+    fn all_problems_are_reported_at_once() {
+        let e = err(&GOOD
+            .replace("rate = 100", "rate = -1")
+            .replace("duration_s = 2", "duration_s = 0"));
+        assert_eq!(e.problems.len(), 2, "{e}");
+    }
+
+    #[test]
+    fn harness_owned_variables_and_remote_targets_are_rejected() {
+        let e = err(&GOOD.replace(
+            "OTEL_TRACES_SAMPLER = \"always_on\"",
+            "OTEL_EXPORTER_OTLP_ENDPOINT = \"http://x\"",
+        ));
+        assert!(e.problems[0].message.contains("set by the harness"));
+        let external = GOOD.replace(
+            "[load]",
+            "[target]\nkind = \"command\"\ncommand = [\"svc\"]\nready_url = \"http://10.0.0.1:{port}/\"\n\n[load]",
+        );
+        let e = err(&external);
+        assert!(
+            e.problems.iter().any(|p| p.field == "target.ready_url"),
+            "{e}"
+        );
+        assert!(
+            e.problems.iter().any(|p| p.field == "load.requests"),
+            "no default mix for a command target: {e}"
+        );
+    }
+
+    #[test]
+    fn matrix_expands_after_explicit_variants() {
+        let text = format!(
+            "{GOOD}\n[matrix]\n[[matrix.axes]]\nname = \"p\"\nvalues = [{{ name = \"grpc\", env = {{ OTEL_EXPORTER_OTLP_PROTOCOL = \"grpc\" }} }}, {{ name = \"http\", env = {{ OTEL_EXPORTER_OTLP_PROTOCOL = \"http/protobuf\" }} }}]\n"
+        );
+        let s = parse(Path::new("s.toml"), &text).unwrap();
+        let names: Vec<_> = s.variants.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(names, ["off", "on", "grpc", "http"]);
+    }
+
+    #[test]
+    fn users_model_needs_users_and_no_rate() {
+        let e = err(&GOOD.replace("model = \"rate\"", "model = \"users\""));
+        let fields: Vec<_> = e.problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(fields, ["load.rate", "load.users"]);
+    }
+}
