@@ -341,6 +341,14 @@ async fn run_one(
         Ok(running) => measure(scenario, variant, planned, running, &sink, cancel, progress).await,
         Err(e) => Err(e),
     };
+    // A run that could not measure (the target would not start or become ready) is recorded
+    // as invalid with the reason, and the plan goes on; only an interrupt stops it.
+    let result = match result {
+        Err(e) if !e.is::<Interrupted>() => {
+            Ok(failed_run(scenario, variant, planned, &format!("{e:#}")))
+        }
+        other => other,
+    };
     let _ = sink.stop().await;
     if let Some(s) = storage {
         s.remove().await;
@@ -371,9 +379,8 @@ async fn measure(
         }
     };
     if let Err(e) = ready {
-        let stopped = running.stop(STOP_GRACE).await;
-        drop(stopped);
-        return Err(e.context(format!("variant {:?}", variant.name)));
+        running.stop(STOP_GRACE).await;
+        return Err(e);
     }
     let base_url = running
         .base_url()
@@ -460,10 +467,11 @@ async fn measure(
 
     let measured = recorder.snapshot();
     let (wall, target_us, generator_us) = match window_cpu {
+        // A process that died in the window takes its CPU with it: never report less than 0.
         Some((t0, c0, g0)) => (
             (end_cpu.0 - t0).as_secs_f64(),
-            end_cpu.1 - c0,
-            end_cpu.2 - g0,
+            (end_cpu.1 - c0).max(0.0),
+            (end_cpu.2 - g0).max(0.0),
         ),
         None => (0.0, 0.0, 0.0),
     };
@@ -604,6 +612,44 @@ async fn measure(
             Placement::default()
         },
     })
+}
+
+/// The record of a run that produced no measurement.
+fn failed_run(
+    scenario: &Scenario,
+    variant: &Variant,
+    planned: PlannedRun,
+    reason: &str,
+) -> RunResult {
+    RunResult {
+        variant: variant.name.clone(),
+        repetition: planned.repetition,
+        valid: false,
+        invalid_reason: Some(reason.to_string()),
+        env: variant.env.clone(),
+        load: LoadResult {
+            model: match scenario.load.model {
+                Model::Rate => "rate".into(),
+                Model::Users => "users".into(),
+            },
+            target_rps: scenario.load.rate,
+            achieved_rps: 0.0,
+            duration_s: scenario.load.duration_s,
+            requests: 0,
+            errors: 0,
+            errors_by_kind: BTreeMap::new(),
+            users: scenario.load.users,
+            lag_us: Percentiles::default(),
+            requests_total: 0,
+        },
+        latency_us: Latency::default(),
+        per_request: BTreeMap::new(),
+        cpu: Cpu::default(),
+        memory_mb: BTreeMap::new(),
+        telemetry: Telemetry::default(),
+        jobs: Jobs::default(),
+        placement: Placement::default(),
+    }
 }
 
 /// Waits until the sink's counts stop changing (the target flushed on shutdown).

@@ -137,7 +137,14 @@ impl Proc {
             let _ = kill(Pid::from_raw(pid as i32), Signal::SIGTERM);
         }
         match tokio::time::timeout(grace, self.child.wait()).await {
-            Ok(Ok(status)) if status.success() => None,
+            // Dying by the SIGTERM sent is how a service without a handler stops.
+            Ok(Ok(status))
+                if status.success()
+                    || std::os::unix::process::ExitStatusExt::signal(&status)
+                        == Some(Signal::SIGTERM as i32) =>
+            {
+                None
+            }
             Ok(Ok(status)) => Some(format!(
                 "the {} process exited with {status} on SIGTERM; last stderr:\n  {}",
                 self.name,

@@ -1,0 +1,76 @@
+//! Helpers for the harness's integration tests.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The target-app binary built alongside these tests (`cargo test --workspace` builds it).
+pub fn target_app() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap();
+    let bin = dir.join("target-app");
+    assert!(
+        bin.is_file(),
+        "{} is missing: run the tests with `cargo test --workspace`, which builds it",
+        bin.display()
+    );
+    bin
+}
+
+/// `scenarios/<name>` with `binary` set to the test build of target-app, written to `dir`.
+pub fn scenario_with_binary(name: &str, dir: &Path, extra: &str) -> PathBuf {
+    let text = std::fs::read_to_string(root().join("scenarios").join(name)).unwrap();
+    let target = format!(
+        "[target]\nkind = \"builtin\"\nbinary = \"{}\"\n",
+        target_app().display()
+    );
+    let text = if text.contains("[target]") {
+        text.replace("[target]\nkind = \"builtin\"\n", &target)
+    } else {
+        text.replacen("[load]", &format!("{target}\n[load]"), 1)
+    };
+    let path = dir.join(name);
+    std::fs::write(&path, format!("{text}\n{extra}")).unwrap();
+    path
+}
+
+/// Child processes of `pid` (from /proc).
+pub fn children_of(pid: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(child) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) {
+            let after = &stat[stat.rfind(')').unwrap_or(0) + 1..];
+            let ppid = after
+                .split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse::<u32>().ok());
+            if ppid == Some(pid) {
+                found.push(child);
+            }
+        }
+    }
+    found
+}
+
+/// True while `pid` exists and is not a zombie.
+pub fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        let after = &s[s.rfind(')').unwrap_or(0) + 1..];
+        after.split_whitespace().next() != Some("Z")
+    })
+}

@@ -1,0 +1,102 @@
+//! A target that dies mid-run, or never becomes ready: that run is invalid with the reason and
+//! the target's last stderr lines, no process is left behind, and the next run proceeds.
+
+mod common;
+
+const SCENARIO: &str = r#"
+name = "crash"
+repetitions = 1
+baseline = "lives"
+
+[target]
+kind = "command"
+command = ["bash", "-c", "echo starting >&2; exec timeout $LIFETIME python3 -m http.server --bind 127.0.0.1 $PORT"]
+ready_url = "http://127.0.0.1:{port}/"
+ready_timeout_s = 5
+
+[load]
+model = "rate"
+rate = 20
+users = 4
+warmup_s = 1
+duration_s = 4
+
+[[load.requests]]
+name = "index"
+path = "/"
+expect = 200
+
+[[variants]]
+name = "dies"
+env = { LIFETIME = "3" }
+
+[[variants]]
+name = "never ready"
+env = { LIFETIME = "60", NEVER_READY = "1" }
+
+[[variants]]
+name = "lives"
+env = { LIFETIME = "60" }
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crashed_run_is_invalid_and_the_plan_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    // "never ready" never listens, so its readiness check times out.
+    let text = SCENARIO.replace(
+        "exec timeout $LIFETIME",
+        "test ${NEVER_READY:-0} = 1 && exec sleep 60; exec timeout $LIFETIME",
+    );
+    let path = dir.path().join("crash.toml");
+    std::fs::write(&path, text).unwrap();
+    let out = dir.path().join("out");
+    let args: Vec<String> = [
+        "otelbench",
+        "run",
+        path.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]
+    .iter()
+    .map(ToString::to_string)
+    .collect();
+    let code = harness::cli::run(args).await.unwrap();
+    assert_eq!(
+        code,
+        std::process::ExitCode::FAILURE,
+        "invalid runs make the exit code 1"
+    );
+    let results = harness::results::writer::read(&out.join("results.json")).unwrap();
+    assert_eq!(results.runs.len(), 3);
+    let dies = &results.runs[0];
+    assert!(!dies.valid);
+    let reason = dies.invalid_reason.as_deref().unwrap();
+    assert!(reason.contains("web process exited"), "{reason}");
+    assert!(
+        reason.contains("GET / HTTP/1.1"),
+        "the target's last stderr lines: {reason}"
+    );
+    let never = &results.runs[1];
+    let reason = never.invalid_reason.as_deref().unwrap();
+    assert!(reason.contains("not ready within"), "{reason}");
+    assert!(
+        reason.contains("starting"),
+        "stderr tail included: {reason}"
+    );
+    let lives = &results.runs[2];
+    assert!(
+        lives
+            .invalid_reason
+            .as_deref()
+            .is_none_or(|r| !r.contains("exited")),
+        "{:?}",
+        lives.invalid_reason
+    );
+    assert!(lives.load.requests > 0);
+    assert!(
+        common::children_of(std::process::id())
+            .iter()
+            .all(|p| !common::alive(*p)),
+        "no target process left"
+    );
+}

@@ -1,0 +1,109 @@
+//! `otelbench run scenarios/smoke.toml`, in process, against the real target-app: every figure
+//! of results.json is present and sane.
+
+mod common;
+
+use harness::results::writer::read;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smoke_scenario_produces_sane_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = common::scenario_with_binary("smoke.toml", dir.path(), "");
+    let out = dir.path().join("out");
+    let args: Vec<String> = [
+        "otelbench",
+        "run",
+        scenario.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]
+    .iter()
+    .map(ToString::to_string)
+    .collect();
+    harness::cli::run(args).await.unwrap();
+    let results = read(&out.join("results.json")).unwrap();
+    assert_eq!(results.schema_version, 1);
+    assert!(!results.interrupted);
+    assert!(!results.finished_at.is_empty());
+    assert_eq!(
+        results.environment.cores,
+        harness::runner::placement::online_cpus()
+    );
+    assert!(
+        results.environment.cores >= 2,
+        "the default placement needs two CPUs"
+    );
+    assert_eq!(results.runs.len(), 2);
+    for run in &results.runs {
+        // Debug builds on a busy test machine may break the lag bound; the figures must still be
+        // there and sane, and the reason must be said.
+        if !run.valid {
+            eprintln!("{}: invalid: {:?}", run.variant, run.invalid_reason);
+        }
+        let target = run.load.target_rps.unwrap();
+        assert!(
+            (run.load.achieved_rps - target).abs() / target < 0.05,
+            "{}: achieved {} of {target}",
+            run.variant,
+            run.load.achieved_rps
+        );
+        assert_eq!(run.load.errors, 0, "{:?}", run.load.errors_by_kind);
+        assert!(run.latency_us.p50 > 0 && run.latency_us.p50 <= run.latency_us.p99);
+        assert!(run.latency_us.p99 <= run.latency_us.max);
+        assert!(!run.latency_us.hdr_base64.is_empty());
+        assert_eq!(run.latency_us.histogram().unwrap().len(), run.load.requests);
+        for name in [
+            "list_articles",
+            "get_article",
+            "create_article",
+            "favorite_article",
+        ] {
+            assert!(
+                run.per_request.contains_key(name),
+                "{name} missing in {}",
+                run.variant
+            );
+        }
+        assert!(run.cpu.target_us_per_request > 0.0);
+        assert!(run.cpu.generator_cores > 0.0);
+        assert!(run.memory_mb["web"].mean > 1.0 && run.memory_mb["worker"].mean > 1.0);
+        assert!(run.jobs.enqueued > 0);
+        assert_eq!(
+            run.jobs.completed, run.jobs.enqueued,
+            "every job was processed"
+        );
+        assert_eq!(run.placement.target_cpus, [1]);
+    }
+    let off = &results.runs[0];
+    assert_eq!(off.variant, "off");
+    assert_eq!(
+        off.telemetry.spans_received, 0,
+        "nothing arrives with the SDK disabled"
+    );
+    assert_eq!(off.telemetry.observed_sampling_ratio, 0.0);
+    let on = &results.runs[1];
+    assert_eq!(on.variant, "100%");
+    assert!(
+        on.telemetry.spans_received > on.load.requests,
+        "several spans per request"
+    );
+    assert!(
+        on.telemetry.traces_complete > 0,
+        "web and worker spans joined in traces"
+    );
+    assert_eq!(
+        on.telemetry.traces_complete, on.jobs.enqueued,
+        "every job's trace is joined"
+    );
+    assert!(
+        (0.95..=1.0).contains(&on.telemetry.observed_sampling_ratio),
+        "{}",
+        on.telemetry.observed_sampling_ratio
+    );
+    let spans = on.telemetry.target_spans.unwrap();
+    assert_eq!(spans.dropped, 0);
+    assert_eq!(
+        spans.exported, on.telemetry.spans_received,
+        "the sink got what the target exported"
+    );
+}
