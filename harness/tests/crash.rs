@@ -50,17 +50,7 @@ async fn a_crashed_run_is_invalid_and_the_plan_goes_on() {
     let path = dir.path().join("crash.toml");
     std::fs::write(&path, text).unwrap();
     let out = dir.path().join("out");
-    let args: Vec<String> = [
-        "otelbench",
-        "run",
-        path.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]
-    .iter()
-    .map(ToString::to_string)
-    .collect();
-    let code = harness::cli::run(args).await.unwrap();
+    let code = common::run_cli(&path, &out).await;
     assert_eq!(
         code,
         std::process::ExitCode::FAILURE,

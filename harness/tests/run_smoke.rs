@@ -10,17 +10,7 @@ async fn smoke_scenario_produces_sane_figures() {
     let dir = tempfile::tempdir().unwrap();
     let scenario = common::scenario_with_binary("smoke.toml", dir.path(), "");
     let out = dir.path().join("out");
-    let args: Vec<String> = [
-        "otelbench",
-        "run",
-        scenario.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]
-    .iter()
-    .map(ToString::to_string)
-    .collect();
-    harness::cli::run(args).await.unwrap();
+    common::run_cli(&scenario, &out).await;
     let results = read(&out.join("results.json")).unwrap();
     assert_eq!(results.schema_version, 1);
     assert!(!results.interrupted);

@@ -74,3 +74,18 @@ pub fn alive(pid: u32) -> bool {
         after.split_whitespace().next() != Some("Z")
     })
 }
+
+/// `otelbench run SCENARIO --out OUT`, in process; returns the exit code.
+pub async fn run_cli(scenario: &Path, out: &Path) -> std::process::ExitCode {
+    let args = [
+        "otelbench",
+        "run",
+        scenario.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]
+    .iter()
+    .map(ToString::to_string)
+    .collect();
+    harness::cli::run(args).await.unwrap()
+}
