@@ -68,17 +68,68 @@ impl LogsService for Receiver {
     }
 }
 
+/// tonic decodes a request before any handler runs and answers a body that is not protobuf with
+/// INTERNAL. This layer turns that answer into INVALID_ARGUMENT (the client's fault, as OTLP
+/// specifies) and counts the request as malformed. The handlers never fail, so an INTERNAL status
+/// can only come from decoding.
+#[derive(Debug, Clone)]
+struct CountMalformed<S> {
+    inner: S,
+    stats: Arc<SinkStats>,
+}
+
+impl<S, ReqBody, ResBody> tower::Service<http::Request<ReqBody>> for CountMalformed<S>
+where
+    S: tower::Service<http::Request<ReqBody>, Response = http::Response<ResBody>>,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+    ResBody: Send + 'static,
+{
+    type Response = http::Response<ResBody>;
+    type Error = S::Error;
+    type Future = futures::future::BoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<ReqBody>) -> Self::Future {
+        let stats = self.stats.clone();
+        let response = self.inner.call(request);
+        Box::pin(async move {
+            let mut response = response.await?;
+            let internal = response
+                .headers()
+                .get("grpc-status")
+                .is_some_and(|v| v.as_bytes() == b"13");
+            if internal {
+                stats.record_malformed();
+                response
+                    .headers_mut()
+                    .insert("grpc-status", http::HeaderValue::from_static("3"));
+            }
+            Ok(response)
+        })
+    }
+}
+
 /// Serves the three OTLP services on `listener` until `shutdown` resolves. A request that does
-/// not decode is answered by tonic with INVALID_ARGUMENT/INTERNAL and never reaches the counters
-/// (tonic reports decode failures as a status; see the HTTP receiver for the counted path).
+/// not decode gets INVALID_ARGUMENT and is counted as malformed.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     stats: Arc<SinkStats>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let receiver = Receiver(stats);
+    let receiver = Receiver(stats.clone());
     let incoming = tonic::transport::server::TcpIncoming::from(listener);
     tonic::transport::Server::builder()
+        .layer(tower::layer::layer_fn(move |inner| CountMalformed {
+            inner,
+            stats: stats.clone(),
+        }))
         .add_service(
             TraceServiceServer::new(receiver.clone())
                 .accept_compressed(CompressionEncoding::Gzip)
@@ -97,4 +148,77 @@ pub async fn serve(
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use prost::bytes::{Buf as _, BufMut as _};
+    use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+
+    use crate::sink::{Sink, SinkOptions};
+
+    /// Sends arbitrary bytes as a gRPC message.
+    #[derive(Debug, Clone, Copy, Default)]
+    struct Raw;
+
+    impl Codec for Raw {
+        type Encode = Vec<u8>;
+        type Decode = Vec<u8>;
+        type Encoder = Raw;
+        type Decoder = Raw;
+        fn encoder(&mut self) -> Raw {
+            Raw
+        }
+        fn decoder(&mut self) -> Raw {
+            Raw
+        }
+    }
+
+    impl Encoder for Raw {
+        type Item = Vec<u8>;
+        type Error = tonic::Status;
+        fn encode(&mut self, item: Vec<u8>, dst: &mut EncodeBuf<'_>) -> Result<(), tonic::Status> {
+            dst.put_slice(&item);
+            Ok(())
+        }
+    }
+
+    impl Decoder for Raw {
+        type Item = Vec<u8>;
+        type Error = tonic::Status;
+        fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Vec<u8>>, tonic::Status> {
+            Ok(Some(src.copy_to_bytes(src.remaining()).to_vec()))
+        }
+    }
+
+    async fn export(endpoint: String, body: Vec<u8>) -> Result<Vec<u8>, tonic::Status> {
+        let channel = tonic::transport::Channel::from_shared(endpoint)
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        let mut grpc = tonic::client::Grpc::new(channel);
+        grpc.ready().await.unwrap();
+        let path = http::uri::PathAndQuery::from_static(
+            "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+        );
+        grpc.unary(tonic::Request::new(body), path, Raw)
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    #[tokio::test]
+    async fn malformed_grpc_exports_get_invalid_argument_and_are_counted() {
+        let sink = Sink::start(SinkOptions::default()).await.unwrap();
+        let status = export(sink.grpc_endpoint(), vec![0xff, 0xff, 0xff])
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
+        assert_eq!(sink.stats().counts().malformed_requests, 1);
+        // A well-formed (empty) export still succeeds and is counted as a request.
+        export(sink.grpc_endpoint(), Vec::new()).await.unwrap();
+        let counts = sink.stats().counts();
+        assert_eq!((counts.malformed_requests, counts.export_requests), (1, 1));
+        sink.stop().await.unwrap();
+    }
 }
