@@ -149,6 +149,13 @@ async fn run_scenario(
     let resolved =
         runner::resolve(&scenario).map_err(|e| InputError(format!("{}: {e:#}", file.display())))?;
     let out_dir = out.unwrap_or_else(|| runner::default_out_dir(&scenario));
+    // An unusable output directory is bad input, found before the first run.
+    std::fs::create_dir_all(&out_dir).map_err(|e| {
+        InputError(format!(
+            "--out {}: cannot create the directory: {e}; fix: choose a writable directory",
+            out_dir.display()
+        ))
+    })?;
     let options = RunOptions {
         out_dir,
         command_line: args
