@@ -42,6 +42,12 @@ async fn smoke_scenario_produces_sane_figures() {
         assert!(run.latency_us.p99 <= run.latency_us.max);
         assert!(!run.latency_us.hdr_base64.is_empty());
         assert_eq!(run.latency_us.histogram().unwrap().len(), run.load.requests);
+        assert_eq!(
+            run.load.lag_us.histogram().unwrap().len(),
+            run.load.requests,
+            "one lag sample per request"
+        );
+        assert!(run.load.lag_us.p50 <= run.load.lag_us.p99);
         for name in [
             "list_articles",
             "get_article",

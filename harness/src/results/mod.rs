@@ -105,23 +105,10 @@ pub struct LoadResult {
     pub errors_by_kind: BTreeMap<String, u64>,
     /// Users (concurrency).
     pub users: u32,
-    /// Scheduling lag (actual minus intended send time), µs (rate model).
-    pub lag_us: Percentiles,
+    /// Scheduling lag (actual minus intended send time), µs, with its histogram (rate model).
+    pub lag_us: Latency,
     /// Requests over the whole run, set-up and warm-up included.
     pub requests_total: u64,
-}
-
-/// Percentiles without the histogram.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
-pub struct Percentiles {
-    /// Median.
-    pub p50: u64,
-    /// 99th.
-    pub p99: u64,
-    /// 99.9th.
-    pub p999: u64,
-    /// Largest.
-    pub max: u64,
 }
 
 /// A latency distribution, µs.
@@ -277,21 +264,6 @@ impl Latency {
         hdrhistogram::serialization::Deserializer::new()
             .deserialize(&mut bytes.as_slice())
             .map_err(|e| anyhow::anyhow!("histogram does not decode: {e:?}"))
-    }
-}
-
-impl Percentiles {
-    /// Percentiles of `h`.
-    pub fn from_histogram(h: &hdrhistogram::Histogram<u64>) -> Self {
-        if h.is_empty() {
-            return Self::default();
-        }
-        Self {
-            p50: h.value_at_quantile(0.5),
-            p99: h.value_at_quantile(0.99),
-            p999: h.value_at_quantile(0.999),
-            max: h.max(),
-        }
     }
 }
 

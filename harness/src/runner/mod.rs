@@ -21,8 +21,8 @@ use crate::load::recorder::Recorder;
 use crate::load::{self, LoadPlan};
 use crate::plan::{PlannedRun, plan};
 use crate::results::{
-    self, Cpu, JobLatency, Jobs, Latency, LoadResult, PerRequest, Percentiles, Placement, Results,
-    RunResult, ScenarioRef, SpanAccounting, Telemetry,
+    self, Cpu, JobLatency, Jobs, Latency, LoadResult, PerRequest, Placement, Results, RunResult,
+    ScenarioRef, SpanAccounting, Telemetry,
 };
 use crate::scenario::{CollectorSpec, Model, Scenario, TargetSpec, Variant};
 use crate::sink::{Sink, SinkOptions};
@@ -406,11 +406,12 @@ async fn measure(
     let mut end_cpu: Option<(Instant, f64, f64)> = None;
     let pids = running.pids();
     let me = std::process::id();
-    let mut tick = tokio::time::interval(Duration::from_millis(50));
     let mut last = (Instant::now(), 0_u64);
     loop {
         tokio::select! {
-            _ = tick.tick() => {}
+            // Wake every 50 ms, and exactly at the window's edges, so the CPU counters are read
+            // over the same interval as the requests measured.
+            () = tokio::time::sleep_until(next_wake(window_cpu.is_none(), end_cpu.is_none(), from, to).into()) => {}
             () = interrupt::interrupted(cancel) => {
                 driver.abort();
                 if let Some(b) = &bar { b.abandon_with_message("interrupted"); }
@@ -483,7 +484,7 @@ async fn measure(
         0.0
     };
     let counts = sink.stats().counts();
-    let lag = Percentiles::from_histogram(&measured.lag);
+    let lag = Latency::from_histogram(&measured.lag);
     let generator_cpus = if scenario.placement.pin {
         scenario.placement.generator_cpus.len()
     } else {
@@ -639,7 +640,7 @@ fn failed_run(
             errors: 0,
             errors_by_kind: BTreeMap::new(),
             users: scenario.load.users,
-            lag_us: Percentiles::default(),
+            lag_us: Latency::default(),
             requests_total: 0,
         },
         latency_us: Latency::default(),
@@ -650,6 +651,19 @@ fn failed_run(
         jobs: Jobs::default(),
         placement: Placement::default(),
     }
+}
+
+/// The next time the measuring loop should look: in 50 ms, or at a window edge not yet passed
+/// if that comes sooner.
+fn next_wake(before_start: bool, before_end: bool, from: Instant, to: Instant) -> Instant {
+    let mut wake = Instant::now() + Duration::from_millis(50);
+    if before_start {
+        wake = wake.min(from);
+    }
+    if before_end {
+        wake = wake.min(to);
+    }
+    wake
 }
 
 /// Waits until the sink's counts stop changing (the target flushed on shutdown).
