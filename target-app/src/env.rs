@@ -1,7 +1,6 @@
 //! Reading configuration from environment variables through a lookup function, so that parsing
 //! is testable without touching the process environment.
 
-use std::collections::HashMap;
 use std::str::FromStr;
 
 /// A source of environment variables: the process environment, or a map in tests.
@@ -17,14 +16,6 @@ pub struct ProcessEnv;
 impl Env for ProcessEnv {
     fn get(&self, name: &str) -> Option<String> {
         std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-    }
-}
-
-impl<S: std::hash::BuildHasher> Env for HashMap<String, String, S> {
-    fn get(&self, name: &str) -> Option<String> {
-        HashMap::get(self, name)
-            .cloned()
-            .filter(|v| !v.trim().is_empty())
     }
 }
 

@@ -122,6 +122,14 @@ impl Recorder {
             .requests_total += 1;
     }
 
+    /// Requests sent so far in the whole run (for live progress; copies nothing).
+    pub fn requests_total(&self) -> u64 {
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .requests_total
+    }
+
     /// A copy of what was measured.
     pub fn snapshot(&self) -> Measured {
         self.inner

@@ -440,8 +440,8 @@ async fn measure(
             }
         }
         if let Some(b) = &bar {
-            let snap = recorder.snapshot().requests_total;
             if now - last.0 >= Duration::from_millis(500) {
+                let snap = recorder.requests_total();
                 let rps = (snap - last.1) as f64 / (now - last.0).as_secs_f64();
                 b.set_message(format!("{rps:.0} req/s"));
                 last = (now, snap);

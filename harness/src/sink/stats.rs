@@ -230,12 +230,6 @@ impl SinkStats {
     pub fn logs(&self) -> Vec<(String, String)> {
         self.lock().log_bodies.clone()
     }
-
-    /// Clears everything (between runs).
-    pub fn reset(&self) {
-        let mut inner = self.lock();
-        *inner = Inner::default();
-    }
 }
 
 #[cfg(test)]

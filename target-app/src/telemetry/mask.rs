@@ -69,11 +69,6 @@ pub fn mask_emails(text: &str) -> Cow<'_, str> {
     }
 }
 
-/// Masks one email address for use in an attribute or log field set by the app's own code.
-pub fn mask_email(email: &str) -> String {
-    mask_emails(email).into_owned()
-}
-
 fn mask_string_value(s: &StringValue) -> Option<StringValue> {
     match mask_emails(s.as_str()) {
         Cow::Borrowed(_) => None,

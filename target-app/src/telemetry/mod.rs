@@ -283,11 +283,6 @@ pub fn init_global(
     Ok(GLOBAL.get_or_init(|| telemetry))
 }
 
-/// The process-wide pipeline, if [`init_global`] has run.
-pub fn global() -> Option<&'static Telemetry> {
-    GLOBAL.get()
-}
-
 /// True for the app's own spans and events at INFO or above.
 fn is_app(meta: &tracing::Metadata<'_>) -> bool {
     meta.target().starts_with(APP_TARGET) && *meta.level() <= tracing::Level::INFO
