@@ -1,12 +1,19 @@
 //! `results.json`, schema version 1: the contract other tools rely on (see DESIGN.md).
 
+pub mod analysis;
 pub mod environment;
+#[cfg(test)]
+pub mod fixture;
 pub mod writer;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use analysis::{
+    Calibration, CostModel, CostPrediction, Estimate, MetricSummary, NoiseFloor, Recommendation,
+    VariantSummary, Verdict,
+};
 pub use environment::Environment;
 
 /// The current schema version.
@@ -32,17 +39,27 @@ pub struct Results {
     /// One entry per finished run, in run order.
     pub runs: Vec<RunResult>,
     /// Per-variant statistics against the baseline (filled by the statistics stage).
-    pub summary: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub summary: Vec<VariantSummary>,
     /// The recommended setting, when the scenario has a budget.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub recommendation: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recommendation: Option<Recommendation>,
+    /// The A/A noise floor, when the scenario asks for calibration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<Calibration>,
+    /// CPU per request against the sampling ratio, when variants sample at two or more ratios.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_model: Option<CostModel>,
 }
 
 /// The scenario, identified.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ScenarioRef {
     /// Its `name`.
     pub name: String,
+    /// Its `description`.
+    #[serde(default)]
+    pub description: String,
     /// SHA-256 of the file.
     pub hash: String,
     /// The path it was read from.
@@ -51,6 +68,16 @@ pub struct ScenarioRef {
     pub baseline: String,
     /// Variant names, in scenario order.
     pub variants: Vec<String>,
+    /// The baseline's A/A copy, when the scenario calibrates (`aa_calibration = true`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration_variant: Option<String>,
+    /// Decision thresholds per metric, as fractions (the scenario's `[thresholds]` over the
+    /// defaults).
+    #[serde(default)]
+    pub thresholds: BTreeMap<String, f64>,
+    /// The scenario's `[budget]`: metric -> largest acceptable increase, as a fraction.
+    #[serde(default)]
+    pub budget: BTreeMap<String, f64>,
 }
 
 /// One run of one variant.
@@ -143,14 +170,18 @@ pub struct PerRequest {
 }
 
 /// CPU in the measured window.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Cpu {
-    /// User+system CPU of all target processes / completed requests, µs.
+    /// CPU time of all target processes (and their descendants) / requests measured, µs. Read
+    /// per thread in nanoseconds (`/proc/PID/task/TID/schedstat`), not in 10 ms clock ticks.
     pub target_us_per_request: f64,
     /// Target CPU / wall time (cores).
     pub target_cores: f64,
     /// The harness process (load generator and embedded sink) CPU / wall time (cores).
     pub generator_cores: f64,
+    /// `target_us_per_request` split by target process (`web`, `worker`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub per_process_us_per_request: BTreeMap<String, f64>,
 }
 
 /// One process's RSS over the window, MB.

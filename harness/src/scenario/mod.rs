@@ -4,6 +4,7 @@
 //! the line they stand on; validation (`validate`) checks meaning without touching the machine;
 //! resolving against the machine (CPUs, binaries) happens when a run is planned.
 
+pub mod decide;
 pub mod defaults;
 pub mod error;
 pub mod matrix;
@@ -54,6 +55,15 @@ pub struct ScenarioFile {
     pub variants: Vec<Spanned<VariantSpec>>,
     /// Axes whose cartesian product adds variants.
     pub matrix: Option<Spanned<MatrixSpec>>,
+    /// Run the baseline twice per block (as `<baseline> (A/A)`), so the report can state the
+    /// noise floor and the minimum detectable effect.
+    #[serde(default)]
+    pub aa_calibration: bool,
+    /// Decision thresholds per metric, e.g. `p99 = "10%"` (defaults: see scenarios/README.md).
+    pub thresholds: Option<Spanned<BTreeMap<String, String>>>,
+    /// The budget: largest acceptable increase per metric, e.g. `p99 = "5%"`; the report then
+    /// recommends the highest sampling rate within it.
+    pub budget: Option<Spanned<BTreeMap<String, String>>>,
 }
 
 /// Run order.
@@ -308,8 +318,14 @@ pub struct Scenario {
     pub collector: CollectorSpec,
     /// Placement.
     pub placement: PlacementSpec,
-    /// Variants (explicit ones first, then the matrix).
+    /// Variants (explicit ones first, then the matrix, then the A/A copy).
     pub variants: Vec<Variant>,
+    /// The baseline's A/A copy, when calibrating.
+    pub calibration_variant: Option<String>,
+    /// Decision thresholds, as fractions.
+    pub thresholds: BTreeMap<String, f64>,
+    /// Budget, as fractions.
+    pub budget: BTreeMap<String, f64>,
 }
 
 /// The load with defaults applied.

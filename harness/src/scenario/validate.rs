@@ -9,7 +9,7 @@ use serde_spanned::Spanned;
 use super::error::line_of;
 use super::{
     CollectorSpec, Load, Model, Problem, RequestSpec, Scenario, ScenarioError, ScenarioFile,
-    TargetSpec, Variant, defaults, hash, matrix,
+    TargetSpec, Variant, decide, defaults, hash, matrix,
 };
 
 /// Variables the harness sets itself; a variant may not set them.
@@ -465,6 +465,37 @@ pub fn validate(path: &Path, text: &str, file: ScenarioFile) -> Result<Scenario,
         );
     }
 
+    // Decisions: thresholds, budget, A/A calibration.
+    let mut decide_table = |name: &str, spec: Option<&Spanned<_>>| {
+        let line = spec.map(|s| c.line(s));
+        let (values, problems) = decide::percentages(name, spec);
+        for (field, message, fix) in problems {
+            c.push(line, field, message, fix);
+        }
+        values
+    };
+    let thresholds = decide_table("thresholds", file.thresholds.as_ref());
+    let budget = decide_table("budget", file.budget.as_ref());
+    let calibration_variant = file
+        .aa_calibration
+        .then(|| decide::calibration_name(&baseline));
+    if let Some(copy) = &calibration_variant {
+        if variants.iter().any(|(_, v)| &v.name == copy) {
+            c.push(
+                None,
+                "aa_calibration",
+                format!("a variant is already named {copy:?}, the name of the A/A copy"),
+                "rename that variant",
+            );
+        } else if let Some((line, base)) = variants.iter().find(|(_, v)| v.name == baseline) {
+            let copy = Variant {
+                name: copy.clone(),
+                env: base.env.clone(),
+            };
+            variants.push((*line, copy));
+        }
+    }
+
     c.problems.sort_by_key(|p| p.line.unwrap_or(usize::MAX));
     if !c.problems.is_empty() {
         return Err(ScenarioError {
@@ -497,6 +528,9 @@ pub fn validate(path: &Path, text: &str, file: ScenarioFile) -> Result<Scenario,
         collector: file.collector,
         placement: file.placement,
         variants: variants.into_iter().map(|(_, v)| v).collect(),
+        calibration_variant,
+        thresholds,
+        budget,
     })
 }
 

@@ -1,0 +1,168 @@
+//! The statistics stored in `results.json` next to the runs: per-variant summaries against the
+//! baseline, the A/A noise floor, the cost model and the recommendation. Computed by `stats`,
+//! rendered by `report`; stored so that other tools read the same numbers the report shows.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// One variant against the baseline.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct VariantSummary {
+    /// Variant name.
+    pub variant: String,
+    /// The variant it is compared with.
+    pub baseline: String,
+    /// Valid runs of this variant (the statistics use only these).
+    pub valid_runs: u32,
+    /// Runs excluded because they were invalid.
+    pub invalid_runs: u32,
+    /// The sampling ratio its environment asks for (0..=1); `null` when the SDK is disabled or
+    /// the sampler is not one of the standard ones.
+    pub sampling_ratio: Option<f64>,
+    /// Per metric (`cpu_per_request`, `p50`, `p90`, `p99`, `p999`, `throughput`, `rss_mean`,
+    /// `rss_peak`, `rss_mean.<process>`, `rss_peak.<process>`, `spans_per_request`).
+    pub metrics: BTreeMap<String, MetricSummary>,
+}
+
+/// One metric of one variant against the baseline.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MetricSummary {
+    /// Median over the variant's valid runs (the metric's unit: µs, req/s, MB, spans).
+    pub median: f64,
+    /// 95% bootstrap interval of that median: [low, high].
+    pub median_ci: Option<[f64; 2]>,
+    /// Median over the baseline's valid runs.
+    pub baseline_median: f64,
+    /// `median / baseline_median`; `null` when the baseline's median is 0.
+    pub ratio: Option<f64>,
+    /// Lower bound of the 95% bootstrap interval of the ratio (resampling repetitions).
+    pub ci_low: Option<f64>,
+    /// Upper bound of that interval.
+    pub ci_high: Option<f64>,
+    /// The decision threshold used for the verdict, as a fraction (0.05 = 5%).
+    pub threshold: f64,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Why there is no verdict, when there is none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// What a comparison concludes about one metric.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum Verdict {
+    /// Worse, and the whole interval lies beyond the threshold.
+    #[serde(rename = "regression")]
+    Regression,
+    /// Better, and the whole interval lies beyond the threshold.
+    #[serde(rename = "improvement")]
+    Improvement,
+    /// The whole interval lies within the threshold.
+    #[serde(rename = "no significant change")]
+    NoSignificantChange,
+    /// The interval reaches past the threshold on one side but not wholly: more runs needed.
+    #[serde(rename = "inconclusive")]
+    Inconclusive,
+    /// Fewer than three valid runs on one side: no verdict.
+    #[serde(rename = "too few runs")]
+    TooFewRuns,
+    /// The baseline's value is 0, so there is no ratio.
+    #[serde(rename = "not comparable")]
+    NotComparable,
+    /// This is the baseline itself.
+    #[serde(rename = "baseline")]
+    Baseline,
+}
+
+impl Verdict {
+    /// The verdict as the report prints it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Regression => "regression",
+            Self::Improvement => "improvement",
+            Self::NoSignificantChange => "no significant change",
+            Self::Inconclusive => "inconclusive",
+            Self::TooFewRuns => "too few runs",
+            Self::NotComparable => "not comparable",
+            Self::Baseline => "baseline",
+        }
+    }
+}
+
+/// The noise floor, measured by running the baseline twice per block (A/A).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Calibration {
+    /// The baseline's copy.
+    pub variant: String,
+    /// Per metric: the A/A ratio's interval and the minimum detectable effect.
+    pub metrics: BTreeMap<String, NoiseFloor>,
+}
+
+/// The noise floor of one metric.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct NoiseFloor {
+    /// Median ratio of the copy to the baseline (ideally 1).
+    pub ratio: f64,
+    /// The A/A ratio's 95% interval.
+    pub ci_low: f64,
+    /// Upper bound.
+    pub ci_high: f64,
+    /// Minimum detectable effect, as a fraction: the largest distance of the A/A interval from
+    /// 1. A real change smaller than this cannot be told from noise with this many runs.
+    pub mde: f64,
+}
+
+/// CPU per request as a straight line in the sampling ratio:
+/// `overhead(r) = floor + r * per_sampled_request`, fitted by least squares on every valid run
+/// of every variant with a known sampling ratio, against the baseline's median.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CostModel {
+    /// The baseline's median CPU per request, µs (the zero the overhead is measured from).
+    pub baseline_us_per_request: f64,
+    /// CPU µs per request with the SDK on and nothing sampled.
+    pub floor_us: Estimate,
+    /// Extra CPU µs per request for each sampled request (the slope at ratio 1).
+    pub per_sampled_request_us: Estimate,
+    /// Runs in the fit.
+    pub points: u32,
+    /// Coefficient of determination.
+    pub r_squared: f64,
+    /// The fit read at the sampling ratios of the scenario's variants.
+    pub predictions: Vec<CostPrediction>,
+}
+
+/// A fitted value with its 95% interval.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct Estimate {
+    /// Value.
+    pub value: f64,
+    /// Lower bound.
+    pub ci_low: f64,
+    /// Upper bound.
+    pub ci_high: f64,
+}
+
+/// The cost model at one sampling ratio.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct CostPrediction {
+    /// Sampling ratio, 0..=1.
+    pub sampling_ratio: f64,
+    /// Overhead, CPU µs per request.
+    pub overhead_us_per_request: f64,
+    /// The same as cores needed per 1,000 requests/s.
+    pub cores_per_1000_rps: f64,
+}
+
+/// The highest sampling rate that fits the scenario's budget.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Recommendation {
+    /// Metric -> largest allowed increase over the baseline, as a fraction.
+    pub budget: BTreeMap<String, f64>,
+    /// The variant chosen; `null` when none fits.
+    pub chosen_variant: Option<String>,
+    /// Its sampling ratio.
+    pub sampling_ratio: Option<f64>,
+    /// Why: the evidence, or why no variant fits.
+    pub reason: String,
+}

@@ -1,0 +1,315 @@
+//! Two results files of one scenario, compared per variant and metric with the same statistics
+//! as a run's summary: the CI regression gate.
+
+use std::collections::BTreeMap;
+
+use super::metrics;
+use crate::results::{MetricSummary, Results, Verdict};
+
+/// Why two files cannot be compared.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Mismatch {
+    /// Different scenarios.
+    #[error(
+        "the files come from different scenarios: BASE ran `{base}`, NEW ran `{new}`; fix: compare \
+         two runs of the same scenario"
+    )]
+    Scenario {
+        /// BASE's scenario name.
+        base: String,
+        /// NEW's scenario name.
+        new: String,
+    },
+    /// A variant of one file is missing from the other.
+    #[error(
+        "variant `{variant}` is in {present} but not in {missing}; fix: run the same variants in \
+         both, or remove it from the scenario"
+    )]
+    Variant {
+        /// The variant.
+        variant: String,
+        /// The file that has it (BASE or NEW).
+        present: &'static str,
+        /// The file that lacks it.
+        missing: &'static str,
+    },
+}
+
+/// One metric of one variant: NEW against BASE.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// Variant.
+    pub variant: String,
+    /// Metric.
+    pub metric: String,
+    /// True when `--max-regression` names this metric (only gated metrics fail the gate).
+    pub gated: bool,
+    /// `median` is NEW's, `baseline_median` BASE's; the ratio is NEW / BASE.
+    pub stats: MetricSummary,
+}
+
+/// The comparison.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    /// Scenario name.
+    pub scenario: String,
+    /// Rows in variant order, then metric order.
+    pub rows: Vec<Row>,
+    /// Differences that do not prevent a comparison but weaken it (edited scenario, another
+    /// machine, invalid runs).
+    pub warnings: Vec<String>,
+}
+
+/// The gate's decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// No gated regression.
+    Pass,
+    /// A gated metric regressed beyond its threshold (or, with `strict`, is inconclusive).
+    Fail,
+}
+
+/// The default gate: `cpu_per_request=5%,p99=10%`.
+pub fn default_gate() -> BTreeMap<String, f64> {
+    [
+        ("cpu_per_request".to_string(), 0.05),
+        ("p99".to_string(), 0.10),
+    ]
+    .into()
+}
+
+/// Parses `cpu_per_request=5%,p99=10%`. The error names the bad item and the fix.
+pub fn parse_gate(spec: &str) -> Result<BTreeMap<String, f64>, String> {
+    let mut gate = BTreeMap::new();
+    for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let (name, value) = item.split_once('=').ok_or_else(|| {
+            format!("`{item}` is not METRIC=PERCENT; fix: write e.g. cpu_per_request=5%")
+        })?;
+        let name = name.trim();
+        if metrics::lookup(name).is_none() {
+            let known: Vec<&str> = metrics::METRICS.iter().map(|d| d.name).collect();
+            return Err(format!(
+                "`{name}` is not a metric; fix: use one of {} (or rss_mean.<process>)",
+                known.join(", ")
+            ));
+        }
+        let fraction = metrics::parse_percent(value).ok_or_else(|| {
+            format!("`{value}` for {name} is not a percentage; fix: write e.g. {name}=5%")
+        })?;
+        gate.insert(name.to_string(), fraction);
+    }
+    if gate.is_empty() {
+        return Err("no metric given; fix: write e.g. cpu_per_request=5%".into());
+    }
+    Ok(gate)
+}
+
+/// Compares NEW with BASE. Metrics: every metric family both files measured, plus every gated
+/// metric.
+pub fn compare(
+    base: &Results,
+    new: &Results,
+    gate: &BTreeMap<String, f64>,
+) -> Result<Comparison, Mismatch> {
+    if base.scenario.name != new.scenario.name {
+        return Err(Mismatch::Scenario {
+            base: base.scenario.name.clone(),
+            new: new.scenario.name.clone(),
+        });
+    }
+    for (a, b, present, missing) in [(base, new, "BASE", "NEW"), (new, base, "NEW", "BASE")] {
+        if let Some(v) = a
+            .scenario
+            .variants
+            .iter()
+            .find(|v| !b.scenario.variants.contains(v))
+        {
+            return Err(Mismatch::Variant {
+                variant: v.clone(),
+                present,
+                missing,
+            });
+        }
+    }
+    let mut warnings = Vec::new();
+    if base.scenario.hash != new.scenario.hash {
+        warnings.push("the scenario file was edited between the two runs".to_string());
+    }
+    let (eb, en) = (&base.environment, &new.environment);
+    if (eb.cpu_model.as_str(), eb.cores) != (en.cpu_model.as_str(), en.cores) {
+        warnings.push(format!(
+            "different machines: BASE {} x{}, NEW {} x{}",
+            eb.cpu_model, eb.cores, en.cpu_model, en.cores
+        ));
+    }
+    let variants = &base.scenario.variants;
+    let gb = super::group(&base.runs, variants);
+    let gn = super::group(&new.runs, variants);
+    let mut rows = Vec::new();
+    for v in variants {
+        let (Some(b), Some(n)) = (gb.get(v.as_str()), gn.get(v.as_str())) else {
+            continue;
+        };
+        for (label, g) in [("BASE", b), ("NEW", n)] {
+            if g.invalid > 0 {
+                warnings.push(format!(
+                    "{label}: {} invalid run(s) of `{v}` left out",
+                    g.invalid
+                ));
+            }
+        }
+        let mut names: Vec<String> = b
+            .metric_names()
+            .intersection(&n.metric_names())
+            .filter(|m| !m.contains('.') || gate.contains_key(*m))
+            .cloned()
+            .collect();
+        let extra: Vec<String> = gate
+            .keys()
+            .filter(|m| !names.contains(m))
+            .cloned()
+            .collect();
+        names.extend(extra);
+        names.sort_by_key(|n| metrics::order(n));
+        for metric in names {
+            let threshold = gate
+                .get(&metric)
+                .copied()
+                .unwrap_or_else(|| super::threshold(&metric, &new.scenario.thresholds));
+            rows.push(Row {
+                gated: gate.contains_key(&metric),
+                stats: super::compare_metric(
+                    &metric,
+                    &n.values(&metric),
+                    &b.values(&metric),
+                    threshold,
+                    &format!("compare/{v}/{metric}"),
+                ),
+                variant: v.clone(),
+                metric,
+            });
+        }
+    }
+    Ok(Comparison {
+        scenario: base.scenario.name.clone(),
+        rows,
+        warnings,
+    })
+}
+
+impl Comparison {
+    /// Fail when a gated metric regressed beyond its threshold, or with `strict` when a gated
+    /// metric is inconclusive or has too few runs.
+    pub fn outcome(&self, strict: bool) -> Outcome {
+        let failing = |r: &&Row| {
+            r.gated
+                && match r.stats.verdict {
+                    Verdict::Regression => true,
+                    Verdict::Inconclusive | Verdict::TooFewRuns | Verdict::NotComparable => strict,
+                    _ => false,
+                }
+        };
+        if self.rows.iter().any(|r| failing(&r)) {
+            Outcome::Fail
+        } else {
+            Outcome::Pass
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::float_cmp)] // exact values are meant
+mod tests {
+    use super::*;
+    use crate::results::fixture;
+
+    #[test]
+    fn gate_spec_parses_and_names_mistakes() {
+        let g = parse_gate("cpu_per_request=5%, p99=10%").unwrap();
+        assert_eq!(g["cpu_per_request"], 0.05);
+        assert_eq!(g["p99"], 0.10);
+        assert!(
+            parse_gate("cpu=5%")
+                .unwrap_err()
+                .contains("`cpu` is not a metric")
+        );
+        assert!(
+            parse_gate("p99=10")
+                .unwrap_err()
+                .contains("not a percentage")
+        );
+        assert!(parse_gate("p99").unwrap_err().contains("METRIC=PERCENT"));
+        assert!(parse_gate("").is_err());
+    }
+
+    #[test]
+    fn same_file_passes() {
+        let r = fixture::results();
+        let c = compare(&r, &r, &default_gate()).unwrap();
+        assert_eq!(c.outcome(false), Outcome::Pass);
+        let cpu = c
+            .rows
+            .iter()
+            .find(|r| r.variant == "100%" && r.metric == "cpu_per_request")
+            .unwrap();
+        assert!(cpu.gated);
+        assert_eq!(cpu.stats.ratio, Some(1.0));
+        assert!(c.warnings.is_empty());
+    }
+
+    #[test]
+    fn a_twenty_percent_cpu_regression_fails() {
+        let base = fixture::results();
+        let mut new = fixture::results();
+        for r in new.runs.iter_mut().filter(|r| r.variant == "100%") {
+            r.cpu.target_us_per_request *= 1.2;
+        }
+        let c = compare(&base, &new, &default_gate()).unwrap();
+        assert_eq!(c.outcome(false), Outcome::Fail);
+        let row = c
+            .rows
+            .iter()
+            .find(|r| r.variant == "100%" && r.metric == "cpu_per_request")
+            .unwrap();
+        assert_eq!(row.stats.verdict, Verdict::Regression);
+    }
+
+    #[test]
+    fn mismatches_are_named() {
+        let base = fixture::results();
+        let mut other = fixture::results();
+        other.scenario.name = "sweep".into();
+        assert!(matches!(
+            compare(&base, &other, &default_gate()),
+            Err(Mismatch::Scenario { .. })
+        ));
+        let mut fewer = fixture::results();
+        fewer.scenario.variants.pop();
+        let e = compare(&base, &fewer, &default_gate()).unwrap_err();
+        assert_eq!(
+            e,
+            Mismatch::Variant {
+                variant: "100%".into(),
+                present: "BASE",
+                missing: "NEW"
+            }
+        );
+    }
+
+    #[test]
+    fn strict_fails_on_inconclusive() {
+        let base = fixture::results();
+        let mut new = fixture::results();
+        // One wild run makes the interval wide: inconclusive, not a regression.
+        new.runs[2].cpu.target_us_per_request = 400.0;
+        let c = compare(&base, &new, &default_gate()).unwrap();
+        let row = c
+            .rows
+            .iter()
+            .find(|r| r.variant == "100%" && r.metric == "cpu_per_request")
+            .unwrap();
+        assert_eq!(row.stats.verdict, Verdict::Inconclusive, "{row:?}");
+        assert_eq!(c.outcome(false), Outcome::Pass);
+        assert_eq!(c.outcome(true), Outcome::Fail);
+    }
+}

@@ -1,0 +1,253 @@
+//! Statistics: pure functions from runs to decisions. Medians over valid repetitions, ratios to
+//! the baseline with 95% bootstrap intervals, verdicts, the A/A noise floor, the cost model and
+//! the recommendation. Nothing here reads a file, a clock or the environment.
+
+pub mod bootstrap;
+pub mod compare;
+pub mod cost;
+pub mod delivery;
+pub mod distribution;
+pub mod metrics;
+pub mod recommend;
+pub mod sampling;
+pub mod verdict;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::results::{
+    Calibration, CostModel, MetricSummary, NoiseFloor, Recommendation, Results, RunResult,
+    VariantSummary, Verdict,
+};
+
+/// Everything the statistics stage adds to a results file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Analysis {
+    /// One entry per variant, in scenario order, the baseline first among equals.
+    pub summary: Vec<VariantSummary>,
+    /// The A/A noise floor.
+    pub calibration: Option<Calibration>,
+    /// CPU per request against the sampling ratio.
+    pub cost_model: Option<CostModel>,
+    /// The budget's recommendation.
+    pub recommendation: Option<Recommendation>,
+}
+
+/// Analyses `results` with the thresholds, budget and calibration variant it records.
+pub fn analyze(results: &Results) -> Analysis {
+    let sc = &results.scenario;
+    let groups = group(&results.runs, &sc.variants);
+    let empty = Group::default();
+    let base = groups.get(sc.baseline.as_str()).unwrap_or(&empty);
+    let summary: Vec<VariantSummary> = sc
+        .variants
+        .iter()
+        .map(|v| {
+            let g = groups.get(v.as_str()).unwrap_or(&empty);
+            summarize(v, &sc.baseline, g, base, &sc.thresholds)
+        })
+        .collect();
+    let calibration = sc.calibration_variant.as_ref().and_then(|c| {
+        let s = summary.iter().find(|s| &s.variant == c)?;
+        Some(noise_floor(s))
+    });
+    let is_candidate = |s: &VariantSummary| {
+        s.variant != sc.baseline && Some(&s.variant) != sc.calibration_variant.as_ref()
+    };
+    let cost_model = {
+        let points: Vec<(f64, f64)> = summary
+            .iter()
+            .filter(|s| is_candidate(s))
+            .filter_map(|s| Some((s.sampling_ratio?, groups.get(s.variant.as_str())?)))
+            .flat_map(|(r, g)| g.values("cpu_per_request").into_iter().map(move |v| (r, v)))
+            .collect();
+        let ratios: Vec<f64> = summary
+            .iter()
+            .filter(|s| is_candidate(s))
+            .filter_map(|s| s.sampling_ratio)
+            .collect();
+        bootstrap::median(&base.values("cpu_per_request"))
+            .and_then(|b| cost::model(&points, b, &ratios))
+    };
+    let recommendation = (!sc.budget.is_empty()).then(|| {
+        let candidates: Vec<&VariantSummary> = summary.iter().filter(|s| is_candidate(s)).collect();
+        recommend::recommend(&candidates, &sc.budget)
+    });
+    Analysis {
+        summary,
+        calibration,
+        cost_model,
+        recommendation,
+    }
+}
+
+/// Recomputes the statistics of `results` in place.
+pub fn refresh(results: &mut Results) {
+    let analysis = analyze(results);
+    apply(results, analysis);
+}
+
+/// Writes `analysis` into `results`.
+pub fn apply(results: &mut Results, analysis: Analysis) {
+    results.summary = analysis.summary;
+    results.calibration = analysis.calibration;
+    results.cost_model = analysis.cost_model;
+    results.recommendation = analysis.recommendation;
+}
+
+/// The runs of one variant, split into valid metric values and a count of invalid runs.
+#[derive(Debug, Default)]
+pub struct Group {
+    /// Metrics of each valid run.
+    pub valid: Vec<BTreeMap<String, f64>>,
+    /// Invalid runs.
+    pub invalid: u32,
+    /// Environment of the variant (from its first run).
+    pub env: BTreeMap<String, String>,
+}
+
+impl Group {
+    /// The values of `metric` over valid runs that have it.
+    pub fn values(&self, metric: &str) -> Vec<f64> {
+        self.valid
+            .iter()
+            .filter_map(|m| m.get(metric).copied())
+            .collect()
+    }
+
+    /// Every metric name any valid run has.
+    pub fn metric_names(&self) -> BTreeSet<String> {
+        self.valid.iter().flat_map(|m| m.keys().cloned()).collect()
+    }
+}
+
+/// Groups `runs` by variant (only the named `variants`).
+pub fn group<'a>(runs: &[RunResult], variants: &'a [String]) -> BTreeMap<&'a str, Group> {
+    let mut groups: BTreeMap<&str, Group> = BTreeMap::new();
+    for v in variants {
+        let g = groups.entry(v.as_str()).or_default();
+        for run in runs.iter().filter(|r| &r.variant == v) {
+            if g.env.is_empty() {
+                g.env.clone_from(&run.env);
+            }
+            if run.valid {
+                g.valid.push(metrics::extract(run));
+            } else {
+                g.invalid += 1;
+            }
+        }
+    }
+    groups
+}
+
+/// The threshold for `metric`: the explicit one, else the metric's default.
+pub fn threshold(metric: &str, thresholds: &BTreeMap<String, f64>) -> f64 {
+    let family = metric.split_once('.').map_or(metric, |(f, _)| f);
+    thresholds
+        .get(metric)
+        .or_else(|| thresholds.get(family))
+        .copied()
+        .or_else(|| metrics::lookup(metric).map(|d| d.threshold))
+        .unwrap_or(0.05)
+}
+
+/// One metric of `values` against `baseline_values`; `seed_label` makes its resampling stream
+/// its own.
+pub fn compare_metric(
+    metric: &str,
+    values: &[f64],
+    baseline_values: &[f64],
+    threshold: f64,
+    seed_label: &str,
+) -> MetricSummary {
+    let seed = bootstrap::seed(seed_label);
+    let median = bootstrap::median(values).unwrap_or(0.0);
+    let baseline_median = bootstrap::median(baseline_values).unwrap_or(0.0);
+    let ratio = (baseline_median != 0.0).then(|| median / baseline_median);
+    let ci = ratio.and_then(|_| bootstrap::ratio_ci(values, baseline_values, seed));
+    let worse = metrics::lookup(metric).map_or(metrics::Worse::Higher, |d| d.worse);
+    let (verdict, note) = verdict::judge(&verdict::Evidence {
+        runs: values.len(),
+        baseline_runs: baseline_values.len(),
+        ci: ci.or_else(|| ratio.map(|r| (r, r))),
+        threshold,
+        worse,
+    });
+    MetricSummary {
+        median,
+        median_ci: bootstrap::median_ci(values, seed ^ 1).map(|(l, h)| [l, h]),
+        baseline_median,
+        ratio,
+        ci_low: ci.map(|c| c.0),
+        ci_high: ci.map(|c| c.1),
+        threshold,
+        verdict,
+        note,
+    }
+}
+
+fn summarize(
+    variant: &str,
+    baseline: &str,
+    g: &Group,
+    base: &Group,
+    thresholds: &BTreeMap<String, f64>,
+) -> VariantSummary {
+    let is_baseline = variant == baseline;
+    let metrics = g
+        .metric_names()
+        .into_iter()
+        .map(|name| {
+            let values = g.values(&name);
+            let t = threshold(&name, thresholds);
+            let mut m = compare_metric(
+                &name,
+                &values,
+                &base.values(&name),
+                t,
+                &format!("{variant}/{name}"),
+            );
+            if is_baseline {
+                m.ratio = Some(1.0);
+                m.ci_low = None;
+                m.ci_high = None;
+                m.verdict = Verdict::Baseline;
+                m.note = None;
+            }
+            (name, m)
+        })
+        .collect();
+    VariantSummary {
+        variant: variant.to_string(),
+        baseline: baseline.to_string(),
+        valid_runs: g.valid.len() as u32,
+        invalid_runs: g.invalid,
+        sampling_ratio: sampling::nominal_ratio(&g.env),
+        metrics,
+    }
+}
+
+fn noise_floor(s: &VariantSummary) -> Calibration {
+    let metrics = s
+        .metrics
+        .iter()
+        .filter_map(|(name, m)| {
+            let (lo, hi) = (m.ci_low?, m.ci_high?);
+            Some((
+                name.clone(),
+                NoiseFloor {
+                    ratio: m.ratio?,
+                    ci_low: lo,
+                    ci_high: hi,
+                    mde: (1.0 - lo).max(hi - 1.0).max(0.0),
+                },
+            ))
+        })
+        .collect();
+    Calibration {
+        variant: s.variant.clone(),
+        metrics,
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

@@ -1,0 +1,195 @@
+//! The recommendation: the highest sampling rate whose upper confidence bound stays within every
+//! budget, or a plain statement that none does.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use super::metrics::{self, Worse};
+use crate::results::{Recommendation, VariantSummary, Verdict};
+
+/// Chooses among `candidates` (summaries of variants with a sampling ratio, the baseline and the
+/// A/A copy excluded) under `budget` (metric -> largest acceptable increase, a fraction).
+pub fn recommend(candidates: &[&VariantSummary], budget: &BTreeMap<String, f64>) -> Recommendation {
+    let mut ranked: Vec<&VariantSummary> = candidates
+        .iter()
+        .copied()
+        .filter(|s| s.sampling_ratio.is_some())
+        .collect();
+    // Highest ratio first; the sort is stable, so equal ratios keep scenario order.
+    ranked.sort_by(|a, b| {
+        b.sampling_ratio
+            .unwrap_or(0.0)
+            .total_cmp(&a.sampling_ratio.unwrap_or(0.0))
+    });
+    let mut rejected = String::new();
+    for s in &ranked {
+        match excess(s, budget) {
+            None => {
+                let mut reason = format!(
+                    "{} is the highest sampling rate whose upper 95% bound stays within every \
+                     budget: {}",
+                    s.variant,
+                    bounds(s, budget)
+                );
+                if !rejected.is_empty() {
+                    let _ = write!(reason, ". Higher rates exceed it: {rejected}");
+                }
+                return Recommendation {
+                    budget: budget.clone(),
+                    chosen_variant: Some(s.variant.clone()),
+                    sampling_ratio: s.sampling_ratio,
+                    reason,
+                };
+            }
+            Some(why) => {
+                if !rejected.is_empty() {
+                    rejected.push_str("; ");
+                }
+                let _ = write!(rejected, "{} ({why})", s.variant);
+            }
+        }
+    }
+    let reason = if ranked.is_empty() {
+        "no variant has a known sampling ratio to choose from".to_string()
+    } else {
+        format!("no sampling rate fits the budget: {rejected}")
+    };
+    Recommendation {
+        budget: budget.clone(),
+        chosen_variant: None,
+        sampling_ratio: None,
+        reason,
+    }
+}
+
+/// The worst-case increase of `metric` in `s` (upper bound of the change in the worse
+/// direction), as a fraction; `Err` with the reason when it cannot be judged.
+fn upper_increase(s: &VariantSummary, metric: &str) -> Result<f64, String> {
+    let m = s
+        .metrics
+        .get(metric)
+        .ok_or_else(|| format!("{metric} was not measured"))?;
+    if m.verdict == Verdict::TooFewRuns {
+        return Err(format!("{metric}: too few valid runs"));
+    }
+    let (Some(lo), Some(hi)) = (m.ci_low, m.ci_high) else {
+        return Err(format!("{metric}: no interval"));
+    };
+    Ok(
+        match metrics::lookup(metric).map_or(Worse::Higher, |d| d.worse) {
+            Worse::Higher => hi - 1.0,
+            Worse::Lower => 1.0 - lo,
+        },
+    )
+}
+
+/// Why `s` exceeds the budget, or `None` when it fits.
+fn excess(s: &VariantSummary, budget: &BTreeMap<String, f64>) -> Option<String> {
+    let problems: Vec<String> = budget
+        .iter()
+        .filter_map(|(metric, &limit)| match upper_increase(s, metric) {
+            Ok(up) if up <= limit => None,
+            Ok(up) => Some(format!(
+                "{metric} upper bound {:+.1}% > {:.1}%",
+                up * 100.0,
+                limit * 100.0
+            )),
+            Err(why) => Some(why),
+        })
+        .collect();
+    (!problems.is_empty()).then(|| problems.join(", "))
+}
+
+fn bounds(s: &VariantSummary, budget: &BTreeMap<String, f64>) -> String {
+    budget
+        .iter()
+        .filter_map(|(metric, &limit)| {
+            let up = upper_increase(s, metric).ok()?;
+            Some(format!(
+                "{metric} at most {:+.1}% (budget {:.1}%)",
+                up * 100.0,
+                limit * 100.0
+            ))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::MetricSummary;
+
+    fn summary(name: &str, ratio: f64, cpu_hi: f64, p99_hi: f64) -> VariantSummary {
+        let metric = |hi: f64| MetricSummary {
+            median: 1.0,
+            median_ci: None,
+            baseline_median: 1.0,
+            ratio: Some(hi - 0.01),
+            ci_low: Some(hi - 0.02),
+            ci_high: Some(hi),
+            threshold: 0.05,
+            verdict: Verdict::Inconclusive,
+            note: None,
+        };
+        VariantSummary {
+            variant: name.into(),
+            baseline: "off".into(),
+            valid_runs: 3,
+            invalid_runs: 0,
+            sampling_ratio: Some(ratio),
+            metrics: [
+                ("cpu_per_request".to_string(), metric(cpu_hi)),
+                ("p99".to_string(), metric(p99_hi)),
+            ]
+            .into(),
+        }
+    }
+
+    fn budget() -> BTreeMap<String, f64> {
+        [
+            ("cpu_per_request".to_string(), 0.10),
+            ("p99".to_string(), 0.05),
+        ]
+        .into()
+    }
+
+    #[test]
+    fn picks_the_highest_rate_within_every_budget() {
+        let s = [
+            summary("1%", 0.01, 1.02, 1.01),
+            summary("100%", 1.0, 1.30, 1.20),
+            summary("25%", 0.25, 1.08, 1.04),
+            summary("50%", 0.5, 1.12, 1.03),
+        ];
+        let refs: Vec<&VariantSummary> = s.iter().collect();
+        let r = recommend(&refs, &budget());
+        assert_eq!(r.chosen_variant.as_deref(), Some("25%"));
+        assert_eq!(r.sampling_ratio, Some(0.25));
+        assert!(
+            r.reason
+                .contains("50% (cpu_per_request upper bound +12.0% > 10.0%)")
+        );
+    }
+
+    #[test]
+    fn says_so_when_none_fits() {
+        let s = [summary("10%", 0.1, 1.2, 1.2)];
+        let refs: Vec<&VariantSummary> = s.iter().collect();
+        let r = recommend(&refs, &budget());
+        assert_eq!(r.chosen_variant, None);
+        assert!(
+            r.reason
+                .starts_with("no sampling rate fits the budget: 10%")
+        );
+    }
+
+    #[test]
+    fn too_few_runs_never_fit() {
+        let mut s = summary("10%", 0.1, 1.0, 1.0);
+        s.metrics.get_mut("p99").unwrap().verdict = Verdict::TooFewRuns;
+        let r = recommend(&[&s], &budget());
+        assert_eq!(r.chosen_variant, None);
+        assert!(r.reason.contains("too few valid runs"));
+    }
+}
