@@ -1,0 +1,95 @@
+//! Gathers what the charts draw from the analysed results. Figures come from the summary and
+//! from `stats`; nothing is computed here beyond picking and unit conversion.
+
+use super::model::{ChartModel, Interval, OverheadSeries, VariantChart};
+use crate::results::{MetricSummary, Results};
+use crate::stats::{delivery::Delivery, distribution};
+
+fn interval(m: &MetricSummary) -> Interval {
+    let [low, high] = m.median_ci.unwrap_or([m.median, m.median]);
+    Interval {
+        value: m.median,
+        low,
+        high,
+    }
+}
+
+/// (metric, label) of the overhead chart's series.
+const OVERHEAD: [(&str, &str); 3] = [
+    ("cpu_per_request", "CPU per request"),
+    ("p50", "p50 latency"),
+    ("p99", "p99 latency"),
+];
+
+/// The chart model of `results` with its `delivery` figures.
+pub fn chart_model(results: &Results, delivery: &[Delivery]) -> ChartModel {
+    let sc = &results.scenario;
+    let variants = results
+        .summary
+        .iter()
+        .map(|s| {
+            let histograms: Vec<_> = results
+                .runs
+                .iter()
+                .filter(|r| r.valid && r.variant == s.variant)
+                .filter_map(|r| r.latency_us.histogram().ok())
+                .collect();
+            let merged = distribution::merge(&histograms);
+            let d = delivery.iter().find(|d| d.variant == s.variant);
+            VariantChart {
+                name: s.variant.clone(),
+                baseline: s.variant == sc.baseline,
+                latency_percentiles: distribution::percentile_curve(&merged),
+                cpu_us_per_request: s.metrics.get("cpu_per_request").map(interval),
+                rss_mean_mb: s
+                    .metrics
+                    .iter()
+                    .filter_map(|(k, m)| {
+                        Some((k.strip_prefix("rss_mean.")?.to_string(), interval(m)))
+                    })
+                    .collect(),
+                throughput_rps: s.metrics.get("throughput").map(interval),
+                spans_received: d.map(|d| d.spans_received),
+                spans_expected: d.and_then(|d| d.target.map(|t| t[0])),
+            }
+        })
+        .collect();
+    let sampled: Vec<_> = results
+        .summary
+        .iter()
+        .filter(|s| s.variant != sc.baseline && Some(&s.variant) != sc.calibration_variant.as_ref())
+        .filter_map(|s| Some((s.sampling_ratio?, s)))
+        .collect();
+    let overhead = if sampled.len() >= 2 {
+        OVERHEAD
+            .iter()
+            .map(|(metric, label)| OverheadSeries {
+                metric: (*label).to_string(),
+                points: sampled
+                    .iter()
+                    .filter_map(|(r, s)| {
+                        let m = s.metrics.get(*metric)?;
+                        let pct = |x: f64| (x - 1.0) * 100.0;
+                        let ratio = m.ratio?;
+                        Some((
+                            *r,
+                            Interval {
+                                value: pct(ratio),
+                                low: pct(m.ci_low.unwrap_or(ratio)),
+                                high: pct(m.ci_high.unwrap_or(ratio)),
+                            },
+                        ))
+                    })
+                    .collect(),
+            })
+            .filter(|s| !s.points.is_empty())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    ChartModel {
+        scenario: sc.name.clone(),
+        variants,
+        overhead,
+    }
+}

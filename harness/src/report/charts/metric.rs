@@ -1,0 +1,56 @@
+//! The chart shape of one interval per variant (CPU per request, throughput): a bar per
+//! variant in its colour, whiskers for the interval, a dashed line at the baseline's value.
+
+use anyhow::Result;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::super::model::{ChartModel, Interval, VariantChart};
+use super::bars::{Bar, Paint, Panel, Rows, draw_panel};
+use super::style::{frame, variant_colours};
+
+/// Draws the chart of `metric` for every variant, titled `title`, x axis `x_desc`.
+pub(super) fn single_metric<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    x_desc: &str,
+    model: &ChartModel,
+    metric: fn(&VariantChart) -> Option<Interval>,
+) -> Result<()> {
+    let area = frame(
+        root,
+        title,
+        Some("Bars: median over repetitions · whiskers: 95% CI · dashed line: baseline"),
+    )?;
+    let rows = Rows::new(&area, model);
+    let colours = variant_colours(model);
+    let bars = model
+        .variants
+        .iter()
+        .zip(&colours)
+        .enumerate()
+        .filter_map(|(row, (v, c))| {
+            metric(v).map(|value| Bar {
+                row,
+                slot: 0,
+                value,
+                paint: Paint::Filled(*c),
+            })
+        })
+        .collect();
+    let reference = model
+        .variants
+        .iter()
+        .find(|v| v.baseline)
+        .and_then(metric)
+        .map(|i| i.value);
+    let panel = Panel {
+        caption: None,
+        x_desc,
+        slots: 1,
+        bars,
+        reference,
+        labels: true,
+    };
+    draw_panel(&area, &rows, &panel)
+}

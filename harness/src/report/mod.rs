@@ -1,0 +1,72 @@
+//! Reports: renderers of analysed results. `write_all` writes report.md, report.html,
+//! charts/*.svg and *.png, results.csv and benchmark.json into a directory. Renderers only
+//! render: every figure comes from `stats`.
+
+pub mod assemble;
+pub mod benchmark;
+pub mod charts;
+pub mod comparison;
+pub mod csv;
+pub mod document;
+pub mod format;
+pub mod html;
+pub mod markdown;
+pub mod model;
+pub mod sections;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+use crate::results::Results;
+use crate::stats;
+
+/// Writes every report of `results` (already analysed) into `dir`; returns the files written.
+pub fn write_all(dir: &Path, results: &Results) -> anyhow::Result<Vec<PathBuf>> {
+    let delivery = stats::delivery::delivery(results);
+    let model = assemble::chart_model(results, &delivery);
+    let charts = charts::render_all(&model).context("drawing the charts")?;
+    let refs: Vec<sections::ChartRef> = charts
+        .iter()
+        .map(|c| sections::ChartRef {
+            name: c.name.to_string(),
+            title: c.title.clone(),
+        })
+        .collect();
+    let doc = sections::document(results, &delivery, &refs);
+    let svgs: BTreeMap<String, String> = charts
+        .iter()
+        .map(|c| (c.name.to_string(), c.svg.clone()))
+        .collect();
+
+    let mut files: Vec<(PathBuf, Vec<u8>)> = vec![
+        ("report.md".into(), markdown::render(&doc).into_bytes()),
+        ("report.html".into(), html::render(&doc, &svgs).into_bytes()),
+        ("results.csv".into(), csv::render(results).into_bytes()),
+        (
+            "benchmark.json".into(),
+            benchmark::render(results)?.into_bytes(),
+        ),
+    ];
+    for c in &charts {
+        files.push((
+            format!("charts/{}.svg", c.name).into(),
+            c.svg.clone().into_bytes(),
+        ));
+        files.push((format!("charts/{}.png", c.name).into(), c.png.clone()));
+    }
+    let chart_dir = dir.join("charts");
+    std::fs::create_dir_all(&chart_dir)
+        .with_context(|| format!("creating {}", chart_dir.display()))?;
+    let mut written = Vec::with_capacity(files.len());
+    for (name, bytes) in files {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests;

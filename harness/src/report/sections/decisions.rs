@@ -1,0 +1,149 @@
+//! The decisions: the recommendation under the budget, the A/A noise floor, the cost model.
+
+use crate::report::document::{Block, Inline, Section, Table, cell, para, text};
+use crate::report::format;
+use crate::results::Results;
+use crate::stats::metrics;
+
+/// The recommendation, when the scenario has a budget.
+pub fn recommendation(results: &Results) -> Option<Section> {
+    let r = results.recommendation.as_ref()?;
+    let budget: Vec<String> = r
+        .budget
+        .iter()
+        .map(|(m, f)| format!("{m} +{}", format::percent(*f)))
+        .collect();
+    let lead = match &r.chosen_variant {
+        Some(v) => vec![
+            text("Within the budget ("),
+            text(budget.join(", ")),
+            text("), the highest sampling rate is "),
+            Inline::Strong(v.clone()),
+            text("."),
+        ],
+        None => vec![
+            text("Within the budget ("),
+            text(budget.join(", ")),
+            text("): "),
+            Inline::Strong("no sampling rate fits".into()),
+            text("."),
+        ],
+    };
+    Some(Section {
+        title: "Recommendation".into(),
+        blocks: vec![
+            Block::Paragraph(lead),
+            para(format!(
+                "Evidence: {}. A rate is accepted only when the upper bound of its 95% interval \
+                 stays within every budget.",
+                r.reason
+            )),
+        ],
+    })
+}
+
+/// The noise floor, or how to measure it.
+pub fn noise_floor(results: &Results) -> Section {
+    let title = "Noise floor (A/A calibration)".to_string();
+    let Some(c) = &results.calibration else {
+        return Section {
+            title,
+            blocks: vec![Block::Paragraph(vec![
+                text("Not measured in this scenario. Set "),
+                Inline::Code("aa_calibration = true".into()),
+                text(
+                    " to run the baseline twice per block; the report then states the smallest \
+                     change each metric can detect on this machine.",
+                ),
+            ])],
+        };
+    };
+    let mut names: Vec<&String> = c.metrics.keys().filter(|n| !n.contains('.')).collect();
+    names.sort_by_key(|n| metrics::order(n));
+    let rows = names
+        .into_iter()
+        .map(|name| {
+            let f = &c.metrics[name];
+            vec![
+                cell(metrics::lookup(name).map_or(name.as_str(), |d| d.label)),
+                cell(format::change(f.ratio)),
+                cell(format::interval(f.ci_low, f.ci_high)),
+                cell(format!("±{}", format::percent(f.mde))),
+            ]
+        })
+        .collect();
+    Section {
+        title,
+        blocks: vec![
+            Block::Paragraph(vec![
+                text("The baseline ran twice per block; its copy is "),
+                Inline::Code(c.variant.clone()),
+                text(
+                    ". Any difference between the two is noise. A change smaller than the \
+                     minimum detectable effect cannot be told from noise with this many runs.",
+                ),
+            ]),
+            Block::Table(Table {
+                header: [
+                    "Metric",
+                    "A/A change",
+                    "95% interval",
+                    "Minimum detectable effect",
+                ]
+                .map(String::from)
+                .to_vec(),
+                numeric: vec![false, true, true, true],
+                rows,
+            }),
+        ],
+    }
+}
+
+/// The cost model, when variants sample at two or more ratios.
+pub fn cost_model(results: &Results) -> Option<Section> {
+    let m = results.cost_model.as_ref()?;
+    let est = |e: &crate::results::Estimate| {
+        format!("{:.1} µs [{:.1}, {:.1}]", e.value, e.ci_low, e.ci_high)
+    };
+    let rows = m
+        .predictions
+        .iter()
+        .map(|p| {
+            vec![
+                cell(format::percent(p.sampling_ratio)),
+                cell(format!("{:.1} µs", p.overhead_us_per_request)),
+                cell(format!(
+                    "{:+.1}%",
+                    p.overhead_us_per_request / m.baseline_us_per_request * 100.0
+                )),
+                cell(format!("{:.4}", p.cores_per_1000_rps)),
+            ]
+        })
+        .collect();
+    Some(Section {
+        title: "Cost model".into(),
+        blocks: vec![
+            para(format!(
+                "CPU per request = {:.1} µs (baseline) + {} with the SDK on + {} x sampling \
+                 ratio. Least squares over {} runs, R² = {:.2}; intervals are 95%.",
+                m.baseline_us_per_request,
+                est(&m.floor_us),
+                est(&m.per_sampled_request_us),
+                m.points,
+                m.r_squared
+            )),
+            Block::Table(Table {
+                header: [
+                    "Sampling",
+                    "Overhead per request",
+                    "vs baseline",
+                    "Cores per 1,000 req/s",
+                ]
+                .map(String::from)
+                .to_vec(),
+                numeric: vec![true, true, true, true],
+                rows,
+            }),
+        ],
+    })
+}

@@ -1,0 +1,88 @@
+//! The report's sections, each built from the analysed results. Formatting numbers is done
+//! here; computing them is not (they come from `stats`).
+
+mod decisions;
+mod delivery;
+mod environment;
+mod overhead;
+mod runs;
+
+use super::document::{Block, Document, Inline, Section, para, text};
+use crate::results::Results;
+use crate::stats::delivery::Delivery;
+
+/// A chart the report shows: file stem and title.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChartRef {
+    /// File stem under `charts/`.
+    pub name: String,
+    /// Title.
+    pub title: String,
+}
+
+/// The whole report for `results` (already analysed), with `delivery` figures and `charts`.
+pub fn document(results: &Results, delivery: &[Delivery], charts: &[ChartRef]) -> Document {
+    let mut sections = vec![headline(results)];
+    if let Some(s) = decisions::recommendation(results) {
+        sections.push(s);
+    }
+    sections.push(overhead::section(results));
+    sections.push(delivery::section(results, delivery));
+    sections.push(decisions::noise_floor(results));
+    if let Some(s) = decisions::cost_model(results) {
+        sections.push(s);
+    }
+    if !charts.is_empty() {
+        sections.push(Section {
+            title: "Charts".into(),
+            blocks: charts
+                .iter()
+                .map(|c| Block::Chart {
+                    name: c.name.clone(),
+                    title: c.title.clone(),
+                })
+                .collect(),
+        });
+    }
+    sections.extend(runs::invalid(results));
+    sections.push(runs::all(results));
+    sections.push(environment::section(results));
+    Document {
+        title: format!("otelbench report: {}", results.scenario.name),
+        sections,
+    }
+}
+
+fn headline(results: &Results) -> Section {
+    let runs = results.runs.len();
+    let invalid = results.runs.iter().filter(|r| !r.valid).count();
+    let mut blocks = Vec::new();
+    if !results.scenario.description.is_empty() {
+        blocks.push(para(results.scenario.description.clone()));
+    }
+    blocks.push(Block::Paragraph(vec![
+        text("Scenario "),
+        Inline::Code(results.scenario.file.clone()),
+        text(format!(
+            ": {} variants, {runs} runs ({invalid} invalid), from {} to {}. Baseline: ",
+            results.scenario.variants.len(),
+            results.started_at,
+            if results.finished_at.is_empty() {
+                "(not finished)"
+            } else {
+                &results.finished_at
+            },
+        )),
+        Inline::Code(results.scenario.baseline.clone()),
+        text("."),
+    ]));
+    if results.interrupted {
+        blocks.push(Block::Paragraph(vec![Inline::Strong(
+            "This run was interrupted: the figures cover the runs that finished.".into(),
+        )]));
+    }
+    Section {
+        title: "Summary".into(),
+        blocks,
+    }
+}

@@ -1,0 +1,136 @@
+//! The seed-style overhead table: each configuration's p50, p99, throughput, memory and CPU per
+//! request, as value and change against the baseline with its interval and verdict.
+
+use crate::report::document::{Block, Inline, Section, Table, cell, para, text};
+use crate::report::format;
+use crate::results::Results;
+use crate::stats::metrics;
+
+/// (metric, column heading) of the main table.
+const COLUMNS: [(&str, &str); 5] = [
+    ("p50", "p50"),
+    ("p99", "p99"),
+    ("throughput", "Throughput"),
+    ("rss_mean", "Memory (RSS, all processes)"),
+    ("cpu_per_request", "CPU per request"),
+];
+
+/// The overhead section.
+pub fn section(results: &Results) -> Section {
+    let mut header = vec!["Configuration".to_string()];
+    header.extend(COLUMNS.iter().map(|(_, h)| (*h).to_string()));
+    header.push("Valid runs".into());
+    let rows = results
+        .summary
+        .iter()
+        .map(|s| {
+            let mut row = vec![cell(s.variant.clone())];
+            for (metric, _) in COLUMNS {
+                row.push(
+                    s.metrics
+                        .get(metric)
+                        .map_or_else(|| cell("–"), |m| format::cell(metric, m)),
+                );
+            }
+            row.push(cell(if s.invalid_runs > 0 {
+                format!("{} ({} invalid)", s.valid_runs, s.invalid_runs)
+            } else {
+                s.valid_runs.to_string()
+            }));
+            row
+        })
+        .collect();
+    let mut numeric = vec![false];
+    numeric.extend([true; COLUMNS.len()]);
+    numeric.push(true);
+    let thresholds: Vec<String> = COLUMNS
+        .iter()
+        .map(|(m, _)| {
+            format!(
+                "{m} {}",
+                format::percent(crate::stats::threshold(m, &results.scenario.thresholds))
+            )
+        })
+        .collect();
+    Section {
+        title: format!("Overhead against `{}`", results.scenario.baseline),
+        blocks: vec![
+            Block::Table(Table {
+                header,
+                numeric,
+                rows,
+            }),
+            Block::Paragraph(vec![
+                text(
+                    "Each cell: the median over valid runs; the change against the baseline \
+                     with its 95% bootstrap interval; the verdict. ",
+                ),
+                Inline::Strong("▲ worse".into()),
+                text(" / "),
+                Inline::Strong("▼ better".into()),
+                text(
+                    ": the whole interval lies beyond the decision threshold; ≈ same: it lies \
+                     within; ? inconclusive: it straddles the threshold (more repetitions would \
+                     decide). Thresholds: ",
+                ),
+                text(thresholds.join(", ")),
+                text("."),
+            ]),
+            Block::Details {
+                summary: "Every metric".into(),
+                blocks: vec![all_metrics(results)],
+            },
+        ],
+    }
+}
+
+fn all_metrics(results: &Results) -> Block {
+    let mut rows = Vec::new();
+    for s in &results.summary {
+        let mut names: Vec<&String> = s.metrics.keys().collect();
+        names.sort_by_key(|n| metrics::order(n));
+        for name in names {
+            let m = &s.metrics[name];
+            let label = metrics::lookup(name).map_or(name.as_str(), |d| d.label);
+            let label = match name.split_once('.') {
+                Some((_, process)) => format!("{label} ({process})"),
+                None => label.to_string(),
+            };
+            rows.push(vec![
+                cell(s.variant.clone()),
+                cell(label),
+                cell(format::value(name, m.median)),
+                cell(
+                    m.ratio
+                        .filter(|_| s.variant != s.baseline)
+                        .map_or_else(|| "–".to_string(), format::change),
+                ),
+                cell(match (m.ci_low, m.ci_high) {
+                    (Some(lo), Some(hi)) => format::interval(lo, hi),
+                    _ => "–".into(),
+                }),
+                cell(m.note.clone().map_or_else(
+                    || m.verdict.label().to_string(),
+                    |n| format!("{}: {n}", m.verdict.label()),
+                )),
+            ]);
+        }
+    }
+    if rows.is_empty() {
+        return para("No valid run to summarise.");
+    }
+    Block::Table(Table {
+        header: [
+            "Configuration",
+            "Metric",
+            "Median",
+            "Change",
+            "95% interval",
+            "Verdict",
+        ]
+        .map(String::from)
+        .to_vec(),
+        numeric: vec![false, false, true, true, true, false],
+        rows,
+    })
+}

@@ -1,0 +1,82 @@
+//! Per-run tables: the invalid runs with their reasons, and every run's raw figures.
+
+use crate::report::document::{Block, Section, Table, cell};
+use crate::report::format;
+use crate::results::Results;
+
+/// Invalid runs and why, when there are any.
+pub fn invalid(results: &Results) -> Option<Section> {
+    let rows: Vec<Vec<Vec<String>>> = results
+        .runs
+        .iter()
+        .filter(|r| !r.valid)
+        .map(|r| {
+            vec![
+                cell(r.variant.clone()),
+                cell(r.repetition.to_string()),
+                cell(r.invalid_reason.clone().unwrap_or_default()),
+            ]
+        })
+        .collect();
+    (!rows.is_empty()).then(|| Section {
+        title: "Invalid runs".into(),
+        blocks: vec![Block::Table(Table {
+            header: ["Configuration", "Repetition", "Reason"]
+                .map(String::from)
+                .to_vec(),
+            numeric: vec![false, true, false],
+            rows,
+        })],
+    })
+}
+
+/// Every run, in run order.
+pub fn all(results: &Results) -> Section {
+    let rows = results
+        .runs
+        .iter()
+        .map(|r| {
+            let rss: f64 = r.memory_mb.values().map(|m| m.mean).sum();
+            vec![
+                cell(r.variant.clone()),
+                cell(r.repetition.to_string()),
+                cell(if r.valid { "yes" } else { "no" }),
+                cell(format!("{:.1}", r.load.achieved_rps)),
+                cell(format::value("p50", r.latency_us.p50 as f64)),
+                cell(format::value("p99", r.latency_us.p99 as f64)),
+                cell(format!("{:.1} µs", r.cpu.target_us_per_request)),
+                cell(format!("{rss:.1} MB")),
+                cell(format::count(r.telemetry.spans_received as f64)),
+                cell(format::value("p99", r.load.lag_us.p99 as f64)),
+                cell(format!("{:.2}", r.cpu.generator_cores)),
+            ]
+        })
+        .collect();
+    Section {
+        title: "Runs".into(),
+        blocks: vec![Block::Details {
+            summary: format!("All {} runs in the order they ran", results.runs.len()),
+            blocks: vec![Block::Table(Table {
+                header: [
+                    "Configuration",
+                    "Rep.",
+                    "Valid",
+                    "Achieved req/s",
+                    "p50",
+                    "p99",
+                    "CPU per request",
+                    "RSS",
+                    "Spans",
+                    "Send lag p99",
+                    "Generator cores",
+                ]
+                .map(String::from)
+                .to_vec(),
+                numeric: vec![
+                    false, true, false, true, true, true, true, true, true, true, true,
+                ],
+                rows,
+            })],
+        }],
+    }
+}

@@ -1,0 +1,127 @@
+//! Snapshot tests of every renderer on the hand-built results, and the files `write_all` makes.
+
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::results::fixture;
+
+fn analysed() -> Results {
+    let mut r = fixture::results();
+    // One invalid run, so the invalid-runs section and the counts show.
+    let mut bad = fixture::run("10%", 4, 900.0);
+    bad.valid = false;
+    bad.invalid_reason = Some("achieved 380.0 req/s, 5.0% below the target 400".into());
+    r.runs.push(bad);
+    stats::refresh(&mut r);
+    r
+}
+
+fn doc(r: &Results) -> document::Document {
+    let delivery = stats::delivery::delivery(r);
+    sections::document(
+        r,
+        &delivery,
+        &[sections::ChartRef {
+            name: "latency".into(),
+            title: "Latency by percentile".into(),
+        }],
+    )
+}
+
+#[test]
+fn markdown_snapshot() {
+    insta::assert_snapshot!(markdown::render(&doc(&analysed())));
+}
+
+#[test]
+fn html_snapshot() {
+    let svgs: BTreeMap<String, String> = [(
+        "latency".to_string(),
+        "<?xml version=\"1.0\"?>\n<svg width=\"10\" height=\"10\"></svg>".to_string(),
+    )]
+    .into();
+    insta::assert_snapshot!(html::render(&doc(&analysed()), &svgs));
+}
+
+#[test]
+fn csv_snapshot() {
+    insta::assert_snapshot!(csv::render(&analysed()));
+}
+
+#[test]
+fn benchmark_json_snapshot() {
+    insta::assert_snapshot!(benchmark::render(&analysed()).unwrap());
+}
+
+#[test]
+fn comparison_snapshot() {
+    let base = analysed();
+    let mut new = analysed();
+    for r in new.runs.iter_mut().filter(|r| r.variant == "100%") {
+        r.cpu.target_us_per_request *= 1.2;
+    }
+    let c = stats::compare::compare(&base, &new, &stats::compare::default_gate()).unwrap();
+    insta::assert_snapshot!(markdown::render(&comparison::document(
+        &c,
+        false,
+        "base/results.json",
+        "new/results.json"
+    )));
+}
+
+#[test]
+fn calibration_and_no_cost_model_sections() {
+    let mut r = fixture::results();
+    r.scenario.variants = vec!["off".into(), "off (A/A)".into()];
+    r.scenario.calibration_variant = Some("off (A/A)".into());
+    r.scenario.budget.clear();
+    r.runs.retain(|run| run.variant == "off");
+    let copies: Vec<_> = r
+        .runs
+        .iter()
+        .map(|run| {
+            let mut c = run.clone();
+            c.variant = "off (A/A)".into();
+            c.cpu.target_us_per_request *= 1.01;
+            c
+        })
+        .collect();
+    r.runs.extend(copies);
+    stats::refresh(&mut r);
+    let md = markdown::render(&doc(&r));
+    assert!(md.contains("## Noise floor (A/A calibration)"), "{md}");
+    assert!(md.contains("| CPU per request | +1.0% |"), "{md}");
+    assert!(!md.contains("## Cost model"));
+    assert!(!md.contains("## Recommendation"));
+}
+
+#[test]
+fn write_all_makes_every_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let written = write_all(dir.path(), &analysed()).unwrap();
+    let names: Vec<String> = written
+        .iter()
+        .map(|p| p.strip_prefix(dir.path()).unwrap().display().to_string())
+        .collect();
+    for expected in [
+        "report.md",
+        "report.html",
+        "results.csv",
+        "benchmark.json",
+        "charts/latency.svg",
+        "charts/latency.png",
+        "charts/overhead.svg",
+        "charts/cpu.png",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} in {names:?}"
+        );
+    }
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert!(html.contains("<svg"), "charts are inline");
+    assert!(!html.contains("<?xml"), "no XML declaration inside HTML");
+    assert!(!html.contains("src=\"http"), "no external assets");
+    let png = std::fs::read(dir.path().join("charts/latency.png")).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+}
