@@ -6,11 +6,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
+use crate::results::{self, Results};
 use crate::runner::{self, RunOptions};
 use crate::scenario::{self, ScenarioError};
 use crate::sink::{Sink, SinkOptions};
+use crate::{report, stats};
 
 /// Telemetry-overhead benchmark harness.
 #[derive(Debug, Parser)]
@@ -44,6 +47,31 @@ enum Command {
         /// Scenario files.
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
+    },
+    /// Re-render the reports of a results file (statistics recomputed).
+    Report {
+        /// A results.json written by `run`.
+        results: PathBuf,
+        /// Output directory (default: the results file's directory).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Compare two results files of one scenario: exit 0 no regression, 1 a regression beyond
+    /// the thresholds, 2 unusable input.
+    Compare {
+        /// The reference results (e.g. from the main branch).
+        base: PathBuf,
+        /// The results to judge.
+        new: PathBuf,
+        /// Gated metrics and thresholds.
+        #[arg(long, default_value = "cpu_per_request=5%,p99=10%")]
+        max_regression: String,
+        /// Also write the summary as Markdown (for a pull-request comment).
+        #[arg(long)]
+        markdown: Option<PathBuf>,
+        /// Fail on an inconclusive gated metric too.
+        #[arg(long)]
+        strict: bool,
     },
     /// Run the OTLP receiver on its own and print what arrives.
     Sink {
@@ -89,8 +117,75 @@ pub async fn run(args: Vec<String>) -> anyhow::Result<ExitCode> {
             duration,
             quick,
         } => run_scenario(&args, &scenario, out, repetitions, duration, quick).await,
+        Command::Report { results, out } => report(&results, out),
+        Command::Compare {
+            base,
+            new,
+            max_regression,
+            markdown,
+            strict,
+        } => compare(&base, &new, &max_regression, markdown.as_deref(), strict),
         Command::Sink { grpc, http } => sink(grpc, http).await,
     }
+}
+
+/// Reads a results file given on the command line: any problem is bad input.
+fn read_results(path: &Path) -> Result<Results, InputError> {
+    results::writer::read(path).map_err(|e| {
+        InputError(format!(
+            "{e:#}; fix: give a results.json written by `otelbench run`"
+        ))
+    })
+}
+
+fn report(file: &Path, out: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let mut results = read_results(file)?;
+    stats::refresh(&mut results);
+    let dir = out.unwrap_or_else(|| {
+        file.parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    });
+    std::fs::create_dir_all(&dir).map_err(|e| {
+        InputError(format!(
+            "--out {}: cannot create the directory: {e}; fix: choose a writable directory",
+            dir.display()
+        ))
+    })?;
+    results::writer::write(&dir, &results)?;
+    for path in report::write_all(&dir, &results)? {
+        println!("{}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn compare(
+    base: &Path,
+    new: &Path,
+    gate: &str,
+    markdown: Option<&Path>,
+    strict: bool,
+) -> anyhow::Result<ExitCode> {
+    let gate = stats::compare::parse_gate(gate)
+        .map_err(|e| InputError(format!("--max-regression: {e}")))?;
+    let (b, n) = (read_results(base)?, read_results(new)?);
+    let comparison = stats::compare::compare(&b, &n, &gate)
+        .map_err(|e| InputError(format!("{} vs {}: {e}", base.display(), new.display())))?;
+    let doc = report::comparison::document(
+        &comparison,
+        strict,
+        &base.display().to_string(),
+        &new.display().to_string(),
+    );
+    let text = report::markdown::render(&doc);
+    print!("{text}");
+    if let Some(path) = markdown {
+        std::fs::write(path, &text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(match comparison.outcome(strict) {
+        stats::compare::Outcome::Pass => ExitCode::SUCCESS,
+        stats::compare::Outcome::Fail => ExitCode::FAILURE,
+    })
 }
 
 fn validate(files: &[PathBuf]) -> ExitCode {
@@ -172,6 +267,20 @@ async fn run_scenario(
         outcome.results.runs.len(),
         outcome.path.display()
     );
+    // results.json is complete at this point: a failure to draw a report loses no measurement.
+    let written = report::write_all(&options.out_dir, &outcome.results)
+        .with_context(|| format!("writing the reports next to {}", outcome.path.display()))?;
+    if let Some(md) = written.first() {
+        eprintln!("otelbench: report: {}", md.display());
+    }
+    if let Some(r) = &outcome.results.recommendation {
+        eprintln!(
+            "otelbench: recommendation: {}",
+            r.chosen_variant
+                .as_deref()
+                .unwrap_or("none fits the budget")
+        );
+    }
     if outcome.results.interrupted {
         eprintln!("otelbench: interrupted; the finished runs are in results.json");
         return Ok(ExitCode::FAILURE);

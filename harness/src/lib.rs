@@ -2,13 +2,16 @@
 //!
 //! The data flow, one module per stage:
 //! `scenario` (parse + validate) -> `plan` (variants x repetitions, ordered) -> `runner` (sink,
-//! target, `load`, sampler per run) -> `results` (results.json).
+//! target, `load`, sampler per run) -> `results` (results.json) -> `stats` (medians, intervals,
+//! verdicts) -> `report` (report.md, report.html, charts, CSV).
 
 pub mod cli;
 pub mod load;
 pub mod logging;
 pub mod plan;
+pub mod report;
 pub mod results;
 pub mod runner;
 pub mod scenario;
 pub mod sink;
+pub mod stats;

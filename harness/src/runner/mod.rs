@@ -2,6 +2,7 @@
 //! warm up, measure (load, CPU, RSS), stop the target so it flushes, let the sink settle,
 //! record, and rewrite results.json before the next run.
 
+pub mod cpu;
 pub mod health;
 pub mod interrupt;
 pub mod placement;
@@ -26,6 +27,7 @@ use crate::results::{
 };
 use crate::scenario::{CollectorSpec, Model, Scenario, TargetSpec, Variant};
 use crate::sink::{Sink, SinkOptions};
+use crate::stats;
 
 use self::target::{Launch, Running};
 
@@ -143,10 +145,14 @@ pub async fn run(
         schema_version: results::SCHEMA_VERSION,
         scenario: ScenarioRef {
             name: scenario.name.clone(),
+            description: scenario.description.clone(),
             hash: scenario.hash.clone(),
             file: scenario.file.display().to_string(),
             baseline: scenario.baseline.clone(),
             variants: scenario.variants.iter().map(|v| v.name.clone()).collect(),
+            calibration_variant: scenario.calibration_variant.clone(),
+            thresholds: scenario.thresholds.clone(),
+            budget: scenario.budget.clone(),
         },
         environment: results::Environment::detect(),
         command: options.command_line.clone(),
@@ -156,6 +162,8 @@ pub async fn run(
         runs: Vec::new(),
         summary: Vec::new(),
         recommendation: None,
+        calibration: None,
+        cost_model: None,
     };
     // Written before the first run, so a bad output path fails at once.
     results::writer::write(&options.out_dir, &results)?;
@@ -192,6 +200,7 @@ pub async fn run(
             Ok(run) => {
                 eprintln!("otelbench:   {}", one_line(&run));
                 results.runs.push(run);
+                stats::refresh(&mut results);
                 results::writer::write(&options.out_dir, &results)?;
             }
             Err(e) if e.is::<Interrupted>() => {
@@ -202,6 +211,7 @@ pub async fn run(
         }
     }
     results.finished_at = now_rfc3339();
+    stats::refresh(&mut results);
     results::writer::write(&options.out_dir, &results)?;
     Ok(Outcome {
         path: results::writer::results_path(&options.out_dir),
@@ -294,12 +304,6 @@ fn launch(
             })
         }
     }
-}
-
-fn sum_cpu(pids: &[(String, u32)]) -> f64 {
-    pids.iter()
-        .filter_map(|(_, pid)| sampler::cpu_us(*pid))
-        .sum()
 }
 
 /// One run. Cleans up (target, sink, storage) on every path, including interruption.
@@ -401,9 +405,11 @@ async fn measure(
 
     // Wait for the window, watching the target and the interrupt.
     let mut target_problem: Option<String> = None;
-    let mut window_cpu: Option<(Instant, f64, f64)> = None;
+    let mut window_cpu: Option<(Instant, f64)> = None;
+    let mut target_cpu = cpu::CpuTracker::new(running.pids());
+    let mut last_cpu_sample = Instant::now();
     let mut rss: Option<sampler::RssSampler> = None;
-    let mut end_cpu: Option<(Instant, f64, f64)> = None;
+    let mut end_cpu: Option<(Instant, f64)> = None;
     let pids = running.pids();
     let me = std::process::id();
     let mut last = (Instant::now(), 0_u64);
@@ -427,11 +433,20 @@ async fn measure(
         }
         let now = Instant::now();
         if window_cpu.is_none() && now >= from {
-            window_cpu = Some((now, sum_cpu(&pids), sampler::cpu_us(me).unwrap_or(0.0)));
+            target_cpu.sample();
+            last_cpu_sample = now;
+            window_cpu = Some((now, sampler::cpu_us(me).unwrap_or(0.0)));
             rss = Some(sampler::RssSampler::start(pids.clone()));
+        } else if window_cpu.is_some()
+            && end_cpu.is_none()
+            && now - last_cpu_sample >= Duration::from_millis(100)
+        {
+            target_cpu.sample();
+            last_cpu_sample = now;
         }
         if end_cpu.is_none() && now >= to {
-            end_cpu = Some((now, sum_cpu(&pids), sampler::cpu_us(me).unwrap_or(0.0)));
+            target_cpu.sample();
+            end_cpu = Some((now, sampler::cpu_us(me).unwrap_or(0.0)));
         }
         if target_problem.is_none() {
             target_problem = running.exited();
@@ -449,13 +464,11 @@ async fn measure(
             b.set_position(now.saturating_duration_since(plan_start).as_secs());
         }
     }
-    let end_cpu = end_cpu.unwrap_or_else(|| {
-        (
-            Instant::now(),
-            sum_cpu(&pids),
-            sampler::cpu_us(me).unwrap_or(0.0),
-        )
-    });
+    if end_cpu.is_none() && window_cpu.is_some() {
+        target_cpu.sample();
+    }
+    let end_cpu =
+        end_cpu.unwrap_or_else(|| (Instant::now(), sampler::cpu_us(me).unwrap_or(0.0)));
     let samples = rss.map(sampler::RssSampler::stop).unwrap_or_default();
     if let Some(b) = bar {
         b.finish_and_clear();
@@ -467,15 +480,16 @@ async fn measure(
     settle(sink).await;
 
     let measured = recorder.snapshot();
-    let (wall, target_us, generator_us) = match window_cpu {
-        // A process that died in the window takes its CPU with it: never report less than 0.
-        Some((t0, c0, g0)) => (
-            (end_cpu.0 - t0).as_secs_f64(),
-            (end_cpu.1 - c0).max(0.0),
-            (end_cpu.2 - g0).max(0.0),
-        ),
-        None => (0.0, 0.0, 0.0),
+    let (wall, generator_us) = match window_cpu {
+        Some((t0, g0)) => ((end_cpu.0 - t0).as_secs_f64(), (end_cpu.1 - g0).max(0.0)),
+        None => (0.0, 0.0),
     };
+    let per_process_us = if window_cpu.is_some() {
+        target_cpu.totals_us()
+    } else {
+        BTreeMap::new()
+    };
+    let target_us: f64 = per_process_us.values().sum();
     let duration_s = l.duration_s;
     let achieved_rps = measured.requests as f64 / duration_s;
     let generator_cores = if wall > 0.0 {
@@ -569,6 +583,17 @@ async fn measure(
                 0.0
             },
             generator_cores,
+            per_process_us_per_request: per_process_us
+                .iter()
+                .map(|(name, us)| {
+                    let per = if measured.requests == 0 {
+                        0.0
+                    } else {
+                        us / measured.requests as f64
+                    };
+                    (name.clone(), per)
+                })
+                .collect(),
         },
         memory_mb: samples
             .iter()
