@@ -64,7 +64,7 @@ enum Command {
         /// The results to judge.
         new: PathBuf,
         /// Gated metrics and thresholds.
-        #[arg(long, default_value = "cpu_per_request=5%,p99=10%")]
+        #[arg(long, default_value = "cpu_vs_generator=5%,p99=10%")]
         max_regression: String,
         /// Also write the summary as Markdown (for a pull-request comment).
         #[arg(long)]
@@ -309,8 +309,8 @@ async fn sink(grpc: SocketAddr, http: SocketAddr) -> anyhow::Result<ExitCode> {
         grpc,
         http,
         keep_spans: false,
-    })
-    .await?;
+        background: false,
+    })?;
     println!(
         "otelbench sink: OTLP gRPC on {}, HTTP on {} (Ctrl-C to stop)",
         sink.grpc_endpoint(),

@@ -102,4 +102,48 @@ async fn smoke_scenario_produces_sane_figures() {
         spans.exported, on.telemetry.spans_received,
         "the sink got what the target exported"
     );
+
+    // The harness's CPU is split into generator and sink, and the sink only works at 100%.
+    for run in &results.runs {
+        assert!(run.cpu.generator_us_per_request > 0.0);
+        let processes: f64 = run.cpu.per_process_us_per_request.values().sum();
+        assert!((processes - run.cpu.target_us_per_request).abs() < 1e-6);
+    }
+    assert!(on.cpu.sink_us_per_request > off.cpu.sink_us_per_request);
+
+    // Statistics and reports: one repetition gives medians but no verdict; an invalid run is
+    // left out of the statistics and counted.
+    assert_eq!(results.summary.len(), 2);
+    for (summary, run) in results.summary.iter().zip(&results.runs) {
+        assert_eq!(summary.variant, run.variant);
+        assert_eq!(
+            (summary.valid_runs, summary.invalid_runs),
+            if run.valid { (1, 0) } else { (0, 1) }
+        );
+    }
+    if on.valid && off.valid {
+        let cpu = &results.summary[1].metrics["cpu_per_request"];
+        assert_eq!(cpu.verdict, harness::results::Verdict::TooFewRuns);
+        assert!(cpu.ratio.is_some_and(|r| r > 0.0));
+    }
+    for file in [
+        "report.md",
+        "report.html",
+        "results.csv",
+        "benchmark.json",
+        "charts/latency.png",
+        "charts/cpu.svg",
+    ] {
+        let path = out.join(file);
+        assert!(
+            std::fs::metadata(&path).is_ok_and(|m| m.len() > 0),
+            "{}",
+            path.display()
+        );
+    }
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("## Overhead against `off`"), "{md}");
+    assert!(md.contains("## Environment and reproduction"), "{md}");
+    let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 3, "a header and one row per run");
 }

@@ -180,7 +180,6 @@ async fn trace_continues_across_processes(case: Case) {
         keep_spans: true,
         ..SinkOptions::default()
     })
-    .await
     .unwrap();
     let endpoint = match case.protocol {
         "grpc" => sink.grpc_endpoint(),

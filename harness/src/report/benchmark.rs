@@ -37,7 +37,13 @@ pub fn entries(results: &Results) -> Vec<Entry> {
                 name: format!("{}/{}/{}", results.scenario.name, s.variant, d.name),
                 unit: d.unit.to_string(),
                 value: m.median,
-                range: m.median_ci.map(|[lo, hi]| format!("{lo:.1} .. {hi:.1}")),
+                range: m.median_ci.map(|[lo, hi]| {
+                    if hi < 10.0 {
+                        format!("{lo:.3} .. {hi:.3}")
+                    } else {
+                        format!("{lo:.1} .. {hi:.1}")
+                    }
+                }),
                 extra: (s.variant != s.baseline).then(|| {
                     format!(
                         "{} vs {}: {}",

@@ -44,6 +44,12 @@ const COLUMNS: &[Column] = &[
     ("generator_cores", |r| {
         format!("{:.4}", r.cpu.generator_cores)
     }),
+    ("generator_us_per_request", |r| {
+        format!("{:.2}", r.cpu.generator_us_per_request)
+    }),
+    ("sink_us_per_request", |r| {
+        format!("{:.2}", r.cpu.sink_us_per_request)
+    }),
     ("spans_received", |r| r.telemetry.spans_received.to_string()),
     ("metric_points_received", |r| {
         r.telemetry.metric_points_received.to_string()

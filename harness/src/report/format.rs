@@ -13,6 +13,7 @@ pub fn value(metric: &str, v: f64) -> String {
         "req/s" => format!("{v:.1} req/s"),
         "MB" => format!("{v:.1} MB"),
         "spans" => format!("{v:.2}"),
+        "x" => format!("{v:.2}× gen."),
         _ => format!("{v:.3}"),
     }
 }

@@ -130,6 +130,10 @@ pub struct CostModel {
     pub r_squared: f64,
     /// The fit read at the sampling ratios of the scenario's variants.
     pub predictions: Vec<CostPrediction>,
+    /// True when fitted on speed-adjusted CPU (`cpu_vs_generator` times the file's median
+    /// generator CPU per request, so still in µs), false when on raw CPU per request.
+    #[serde(default)]
+    pub speed_adjusted: bool,
 }
 
 /// A fitted value with its 95% interval.

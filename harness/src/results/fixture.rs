@@ -74,6 +74,8 @@ pub fn run(variant: &str, repetition: u32, cpu: f64) -> RunResult {
             target_us_per_request: cpu,
             target_cores: cpu * 400.0 / 1e6,
             generator_cores: 0.2,
+            generator_us_per_request: 60.0,
+            sink_us_per_request: 10.0 * sampled,
             per_process_us_per_request: [
                 ("web".to_string(), cpu * 0.8),
                 ("worker".to_string(), cpu * 0.2),

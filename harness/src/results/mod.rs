@@ -179,6 +179,14 @@ pub struct Cpu {
     pub target_cores: f64,
     /// The harness process (load generator and embedded sink) CPU / wall time (cores).
     pub generator_cores: f64,
+    /// CPU of the harness's load generator (the harness without its embedded sink) / requests
+    /// measured, µs. Its work per request is the same in every variant, so it tracks the
+    /// machine's speed during the run; see `stats::metrics` (`cpu_vs_generator`).
+    #[serde(default)]
+    pub generator_us_per_request: f64,
+    /// CPU of the embedded sink / requests measured, µs (0 with an external collector).
+    #[serde(default)]
+    pub sink_us_per_request: f64,
     /// `target_us_per_request` split by target process (`web`, `worker`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub per_process_us_per_request: BTreeMap<String, f64>,

@@ -130,6 +130,49 @@ impl CpuTracker {
     }
 }
 
+/// The harness's own CPU, split by thread name into the embedded sink's threads and the rest
+/// (the load generator, its metronome and the run loop).
+#[derive(Debug, Default)]
+pub struct SelfCpu {
+    /// tid -> (is a sink thread, ns at the first reading, ns at the latest reading).
+    threads: HashMap<u32, (bool, u64, u64)>,
+    started: bool,
+}
+
+impl SelfCpu {
+    /// Reads every thread of this process; see [`CpuTracker::sample`].
+    pub fn sample(&mut self) {
+        let pid = std::process::id();
+        for tid in threads_of(pid) {
+            let Some(ns) = thread_ns(pid, tid) else {
+                continue;
+            };
+            let first = if self.started { 0 } else { ns };
+            self.threads
+                .entry(tid)
+                .and_modify(|t| t.2 = t.2.max(ns))
+                .or_insert_with(|| {
+                    let comm = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/comm"))
+                        .unwrap_or_default();
+                    // Thread names are cut to 15 bytes.
+                    let sink = comm.trim_end().starts_with(&crate::sink::THREAD_NAME[..14]);
+                    (sink, first, ns)
+                });
+        }
+        self.started = true;
+    }
+
+    /// (generator µs, sink µs) since the first sample.
+    pub fn totals_us(&self) -> (f64, f64) {
+        self.threads
+            .values()
+            .fold((0.0, 0.0), |(g, s), (sink, first, last)| {
+                let us = last.saturating_sub(*first) as f64 / 1e3;
+                if *sink { (g, s + us) } else { (g + us, s) }
+            })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -318,7 +318,10 @@ async fn run_one(
     if *cancel.borrow() {
         return Err(Interrupted.into());
     }
-    let sink = Sink::start(SinkOptions::default()).await?;
+    let sink = Sink::start(SinkOptions {
+        background: true,
+        ..SinkOptions::default()
+    })?;
     let http = variant
         .env
         .get("OTEL_EXPORTER_OTLP_PROTOCOL")
@@ -407,6 +410,7 @@ async fn measure(
     let mut target_problem: Option<String> = None;
     let mut window_cpu: Option<(Instant, f64)> = None;
     let mut target_cpu = cpu::CpuTracker::new(running.pids());
+    let mut own_cpu = cpu::SelfCpu::default();
     let mut last_cpu_sample = Instant::now();
     let mut rss: Option<sampler::RssSampler> = None;
     let mut end_cpu: Option<(Instant, f64)> = None;
@@ -434,6 +438,7 @@ async fn measure(
         let now = Instant::now();
         if window_cpu.is_none() && now >= from {
             target_cpu.sample();
+            own_cpu.sample();
             last_cpu_sample = now;
             window_cpu = Some((now, sampler::cpu_us(me).unwrap_or(0.0)));
             rss = Some(sampler::RssSampler::start(pids.clone()));
@@ -442,10 +447,12 @@ async fn measure(
             && now - last_cpu_sample >= Duration::from_millis(100)
         {
             target_cpu.sample();
+            own_cpu.sample();
             last_cpu_sample = now;
         }
         if end_cpu.is_none() && now >= to {
             target_cpu.sample();
+            own_cpu.sample();
             end_cpu = Some((now, sampler::cpu_us(me).unwrap_or(0.0)));
         }
         if target_problem.is_none() {
@@ -466,9 +473,9 @@ async fn measure(
     }
     if end_cpu.is_none() && window_cpu.is_some() {
         target_cpu.sample();
+        own_cpu.sample();
     }
-    let end_cpu =
-        end_cpu.unwrap_or_else(|| (Instant::now(), sampler::cpu_us(me).unwrap_or(0.0)));
+    let end_cpu = end_cpu.unwrap_or_else(|| (Instant::now(), sampler::cpu_us(me).unwrap_or(0.0)));
     let samples = rss.map(sampler::RssSampler::stop).unwrap_or_default();
     if let Some(b) = bar {
         b.finish_and_clear();
@@ -490,6 +497,14 @@ async fn measure(
         BTreeMap::new()
     };
     let target_us: f64 = per_process_us.values().sum();
+    let (generator_thread_us, sink_us) = own_cpu.totals_us();
+    let per_request = |us: f64| {
+        if measured.requests == 0 {
+            0.0
+        } else {
+            us / measured.requests as f64
+        }
+    };
     let duration_s = l.duration_s;
     let achieved_rps = measured.requests as f64 / duration_s;
     let generator_cores = if wall > 0.0 {
@@ -583,6 +598,8 @@ async fn measure(
                 0.0
             },
             generator_cores,
+            generator_us_per_request: per_request(generator_thread_us),
+            sink_us_per_request: per_request(sink_us),
             per_process_us_per_request: per_process_us
                 .iter()
                 .map(|(name, us)| {

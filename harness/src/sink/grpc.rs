@@ -209,7 +209,7 @@ mod tests {
 
     #[tokio::test]
     async fn malformed_grpc_exports_get_invalid_argument_and_are_counted() {
-        let sink = Sink::start(SinkOptions::default()).await.unwrap();
+        let sink = Sink::start(SinkOptions::default()).unwrap();
         let status = export(sink.grpc_endpoint(), vec![0xff, 0xff, 0xff])
             .await
             .unwrap_err();

@@ -69,10 +69,10 @@ pub enum Outcome {
     Fail,
 }
 
-/// The default gate: `cpu_per_request=5%,p99=10%`.
+/// The default gate: `cpu_vs_generator=5%,p99=10%` (speed-adjusted CPU: see `metrics`).
 pub fn default_gate() -> BTreeMap<String, f64> {
     [
-        ("cpu_per_request".to_string(), 0.05),
+        ("cpu_vs_generator".to_string(), 0.05),
         ("p99".to_string(), 0.10),
     ]
     .into()
@@ -250,7 +250,7 @@ mod tests {
         let cpu = c
             .rows
             .iter()
-            .find(|r| r.variant == "100%" && r.metric == "cpu_per_request")
+            .find(|r| r.variant == "100%" && r.metric == "cpu_vs_generator")
             .unwrap();
         assert!(cpu.gated);
         assert_eq!(cpu.stats.ratio, Some(1.0));

@@ -98,6 +98,7 @@ pub fn model(runs: &[(f64, f64)], baseline_us: f64, ratios: &[f64]) -> Option<Co
         points: line.n as u32,
         r_squared: line.r_squared,
         predictions,
+        speed_adjusted: false,
     })
 }
 

@@ -39,6 +39,13 @@ pub const METRICS: &[MetricDef] = &[
         Worse::Higher,
         0.05,
     ),
+    def(
+        "cpu_vs_generator",
+        "CPU per request, speed-adjusted",
+        "x",
+        Worse::Higher,
+        0.05,
+    ),
     def("p50", "p50 latency", "µs", Worse::Higher, 0.05),
     def("p90", "p90 latency", "µs", Worse::Higher, 0.05),
     def("p99", "p99 latency", "µs", Worse::Higher, 0.10),
@@ -84,6 +91,14 @@ pub fn lookup(name: &str) -> Option<&'static MetricDef> {
 pub fn extract(run: &RunResult) -> BTreeMap<String, f64> {
     let mut m = BTreeMap::new();
     m.insert("cpu_per_request".into(), run.cpu.target_us_per_request);
+    // The target's CPU in units of the load generator's CPU for the same requests: machine-wide
+    // slowdowns (other tenants, frequency) hit both alike and cancel out.
+    if run.cpu.generator_us_per_request > 0.0 {
+        m.insert(
+            "cpu_vs_generator".into(),
+            run.cpu.target_us_per_request / run.cpu.generator_us_per_request,
+        );
+    }
     m.insert("p50".into(), run.latency_us.p50 as f64);
     m.insert("p90".into(), run.latency_us.p90 as f64);
     m.insert("p99".into(), run.latency_us.p99 as f64);

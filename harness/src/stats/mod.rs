@@ -54,19 +54,40 @@ pub fn analyze(results: &Results) -> Analysis {
         s.variant != sc.baseline && Some(&s.variant) != sc.calibration_variant.as_ref()
     };
     let cost_model = {
+        // Speed-adjusted CPU (in generator CPU) scaled back to µs at the file's median generator
+        // cost, when the runs have it: the same ratios with far less machine noise.
+        let scale = bootstrap::median(
+            &results
+                .runs
+                .iter()
+                .filter(|r| r.valid && r.cpu.generator_us_per_request > 0.0)
+                .map(|r| r.cpu.generator_us_per_request)
+                .collect::<Vec<_>>(),
+        );
+        let adjusted = scale.is_some() && base.values("cpu_vs_generator").len() == base.valid.len();
+        let cpu_us = |g: &Group| -> Vec<f64> {
+            match scale.filter(|_| adjusted) {
+                Some(s) => g.values("cpu_vs_generator").iter().map(|v| v * s).collect(),
+                None => g.values("cpu_per_request"),
+            }
+        };
         let points: Vec<(f64, f64)> = summary
             .iter()
             .filter(|s| is_candidate(s))
             .filter_map(|s| Some((s.sampling_ratio?, groups.get(s.variant.as_str())?)))
-            .flat_map(|(r, g)| g.values("cpu_per_request").into_iter().map(move |v| (r, v)))
+            .flat_map(|(r, g)| cpu_us(g).into_iter().map(move |v| (r, v)))
             .collect();
         let ratios: Vec<f64> = summary
             .iter()
             .filter(|s| is_candidate(s))
             .filter_map(|s| s.sampling_ratio)
             .collect();
-        bootstrap::median(&base.values("cpu_per_request"))
+        bootstrap::median(&cpu_us(base))
             .and_then(|b| cost::model(&points, b, &ratios))
+            .map(|mut m| {
+                m.speed_adjusted = adjusted;
+                m
+            })
     };
     let recommendation = (!sc.budget.is_empty()).then(|| {
         let candidates: Vec<&VariantSummary> = summary.iter().filter(|s| is_candidate(s)).collect();

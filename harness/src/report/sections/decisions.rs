@@ -125,12 +125,18 @@ pub fn cost_model(results: &Results) -> Option<Section> {
         blocks: vec![
             para(format!(
                 "CPU per request = {:.1} µs (baseline) + {} with the SDK on + {} x sampling \
-                 ratio. Least squares over {} runs, R² = {:.2}; intervals are 95%.",
+                 ratio. Least squares over {} runs, R² = {:.2}; intervals are 95%.{}",
                 m.baseline_us_per_request,
                 est(&m.floor_us),
                 est(&m.per_sampled_request_us),
                 m.points,
-                m.r_squared
+                m.r_squared,
+                if m.speed_adjusted {
+                    " Fitted on speed-adjusted CPU, expressed in µs at this file's median \
+                     machine speed."
+                } else {
+                    ""
+                }
             )),
             Block::Table(Table {
                 header: [

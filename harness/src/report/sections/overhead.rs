@@ -7,12 +7,16 @@ use crate::results::Results;
 use crate::stats::metrics;
 
 /// (metric, column heading) of the main table.
-const COLUMNS: [(&str, &str); 5] = [
+const COLUMNS: [(&str, &str); 6] = [
     ("p50", "p50"),
     ("p99", "p99"),
     ("throughput", "Throughput"),
     ("rss_mean", "Memory (RSS, all processes)"),
     ("cpu_per_request", "CPU per request"),
+    (
+        "cpu_vs_generator",
+        "CPU per request, speed-adjusted (in generator CPU)",
+    ),
 ];
 
 /// The overhead section.
@@ -63,7 +67,10 @@ pub fn section(results: &Results) -> Section {
             Block::Paragraph(vec![
                 text(
                     "Each cell: the median over valid runs; the change against the baseline \
-                     with its 95% bootstrap interval; the verdict. ",
+                     with its 95% bootstrap interval; the verdict. Speed-adjusted CPU is the \
+                     target's CPU per request divided by the load generator's, whose work per \
+                     request is the same in every variant: a machine that runs slower during \
+                     one run slows both, so the ratio cancels it and varies much less. ",
                 ),
                 Inline::Strong("▲ worse".into()),
                 text(" / "),
