@@ -141,11 +141,22 @@ fn read_results(path: &Path) -> Result<Results, InputError> {
 fn report(file: &Path, out: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let mut results = read_results(file)?;
     stats::refresh(&mut results);
-    let dir = out.unwrap_or_else(|| {
-        file.parent()
+    let dir = match out {
+        Some(dir) => dir,
+        // Reports go beside the file; only a file named results.json is rewritten in place, so
+        // `report dir/base.json` cannot overwrite another run's results.json and reports.
+        None if file.file_name().is_some_and(|n| n == "results.json") => file
+            .parent()
             .filter(|p| !p.as_os_str().is_empty())
-            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
-    });
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+        None => {
+            return Err(InputError(format!(
+                "{} is not named results.json; fix: give --out DIR for its reports",
+                file.display()
+            ))
+            .into());
+        }
+    };
     std::fs::create_dir_all(&dir).map_err(|e| {
         InputError(format!(
             "--out {}: cannot create the directory: {e}; fix: choose a writable directory",
@@ -180,7 +191,13 @@ fn compare(
     let text = report::markdown::render(&doc);
     print!("{text}");
     if let Some(path) = markdown {
-        std::fs::write(path, &text).with_context(|| format!("writing {}", path.display()))?;
+        // Exit 1 means a regression: a path that cannot be written is bad input (2).
+        std::fs::write(path, &text).map_err(|e| {
+            InputError(format!(
+                "--markdown {}: cannot write: {e}; fix: choose a writable path",
+                path.display()
+            ))
+        })?;
     }
     Ok(match comparison.outcome(strict) {
         stats::compare::Outcome::Pass => ExitCode::SUCCESS,

@@ -14,7 +14,13 @@ pub fn document(c: &Comparison, strict: bool, base: &str, new: &str) -> Document
             .rows
             .iter()
             .filter(|r| r.gated)
-            .map(|r| format!("{} +{}", r.metric, format::percent(r.stats.threshold)))
+            .map(|r| {
+                format!(
+                    "{} {}",
+                    r.metric,
+                    format::limit(&r.metric, r.stats.threshold)
+                )
+            })
             .collect();
         g.sort();
         g.dedup();

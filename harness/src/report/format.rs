@@ -44,11 +44,20 @@ pub fn percent(fraction: f64) -> String {
     }
 }
 
+/// A limit on a metric's change, signed in its worse direction: "+5%" for CPU, "-2%" for
+/// throughput.
+pub fn limit(metric: &str, fraction: f64) -> String {
+    match metrics::lookup(metric).map(|d| d.worse) {
+        Some(metrics::Worse::Lower) => format!("-{}", percent(fraction)),
+        _ => format!("+{}", percent(fraction)),
+    }
+}
+
 /// A short mark for a verdict, for tables.
 pub fn mark(v: Verdict) -> &'static str {
     match v {
-        Verdict::Regression => "▲ worse",
-        Verdict::Improvement => "▼ better",
+        Verdict::Regression => "✗ worse",
+        Verdict::Improvement => "✓ better",
         Verdict::NoSignificantChange => "≈ same",
         Verdict::Inconclusive => "? inconclusive",
         Verdict::TooFewRuns => "– too few runs",

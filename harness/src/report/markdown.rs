@@ -36,7 +36,7 @@ fn block(out: &mut String, b: &Block) {
             let _ = writeln!(out, "![{title}](charts/{name}.svg)");
         }
         Block::Details { summary, blocks } => {
-            let _ = writeln!(out, "<details><summary>{summary}</summary>");
+            let _ = writeln!(out, "<details><summary>{}</summary>", text(summary));
             for b in blocks {
                 out.push('\n');
                 block(out, b);
@@ -50,15 +50,22 @@ fn inline(inlines: &[Inline]) -> String {
     inlines
         .iter()
         .map(|i| match i {
-            Inline::Text(t) => t.clone(),
-            Inline::Strong(t) => format!("**{t}**"),
+            Inline::Text(t) => text(t).replace('\n', " "),
+            Inline::Strong(t) => format!("**{}**", text(t)),
             Inline::Code(t) => format!("`{t}`"),
         })
         .collect()
 }
 
+/// Text that must stay text: `<` would open an HTML tag on GitHub (stderr lines such as
+/// `<module>` in an invalid run's reason).
+fn text(t: &str) -> String {
+    t.replace('<', "&lt;")
+}
+
+/// A table cell's line: also no `|` and no raw line break, which would end the row.
 fn escape(line: &str) -> String {
-    line.replace('|', "\\|")
+    text(line).replace('|', "\\|").replace('\n', "<br>")
 }
 
 fn table(out: &mut String, t: &Table) {
@@ -85,5 +92,28 @@ fn table(out: &mut String, t: &Table) {
             })
             .collect();
         let _ = writeln!(out, "| {} |", cells.join(" | "));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multi_line_cells_and_tags_stay_inside_the_table() {
+        let t = Table {
+            header: vec!["Reason".into()],
+            numeric: vec![false],
+            rows: vec![vec![vec![
+                "target exited:\n  File \"app.py\", in <module>\n  a | b".into(),
+            ]]],
+        };
+        let mut out = String::new();
+        table(&mut out, &t);
+        assert_eq!(out.lines().count(), 3, "{out}");
+        assert!(
+            out.contains("exited:<br>  File \"app.py\", in &lt;module><br>  a \\| b"),
+            "{out}"
+        );
     }
 }

@@ -108,8 +108,14 @@ pub struct NoiseFloor {
     pub ci_low: f64,
     /// Upper bound.
     pub ci_high: f64,
-    /// Minimum detectable effect, as a fraction: the largest distance of the A/A interval from
-    /// 1. A real change smaller than this cannot be told from noise with this many runs.
+    /// The noise, as a fraction: the largest distance of the A/A interval from 1 (its
+    /// half-width, taking the wider side).
+    #[serde(default)]
+    pub half_width: f64,
+    /// Minimum detectable effect, as a fraction: the true change that runs of this design show
+    /// as significant (interval clear of no change) about 4 times in 5, `(1.96 + 0.84) / 1.96`
+    /// times the half-width. To be called a regression beyond a threshold t, a change must
+    /// exceed about t + mde.
     pub mde: f64,
 }
 

@@ -1,33 +1,38 @@
-//! CPU time of target processes over the measured window, to the nanosecond.
+//! CPU time of target processes over the measured window, to the nanosecond where possible.
 //!
 //! `/proc/PID/stat` counts whole 10 ms clock ticks: over a 10 s window at a tenth of a core that
 //! is ±2% per reading, as large as the effects being measured. So each thread's
-//! `/proc/PID/task/TID/schedstat` (nanoseconds on the CPU) is read instead, for every thread of
-//! every target process and of its descendants (e.g. a pre-fork server's workers). A thread
-//! counts from its first reading in the window (0 when it started inside the window) to its last
-//! reading; a thread that exits between two readings loses only what it ran since the last one,
-//! and readings are taken every 100 ms.
+//! `/proc/PID/task/TID/schedstat` (nanoseconds on the CPU) is read, for every thread of every
+//! target process and of its descendants (e.g. a pre-fork server's workers). A thread counts
+//! from its first reading in the window (0 when it started inside the window) to its last one.
+//!
+//! Threads and processes that live for less than one reading interval (thread-per-request
+//! servers, short-lived helpers) escape per-thread readings. Their time does reach the process's
+//! own clock-tick counters (`utime + stime + cutime + cstime`, which keep exited threads and
+//! reaped children), so both are kept: when the tick count exceeds the nanosecond count by more
+//! than its own resolution, the tick count is used.
 
 use std::collections::{BTreeMap, HashMap};
 
-/// Per-thread readings of a set of process trees.
+/// Per-thread and per-process readings of a set of process trees.
 #[derive(Debug, Default)]
 pub struct CpuTracker {
     /// (process name, pid) of each tree's root.
     roots: Vec<(String, u32)>,
     /// tid -> (tree name, ns at the first reading, ns at the latest reading).
     threads: HashMap<u32, (String, u64, u64)>,
+    /// pid -> (tree name, µs of ticks at the first reading, at the latest reading).
+    processes: HashMap<u32, (String, f64, f64)>,
     started: bool,
-    /// The processes of the trees, found again every [`TREE_REFRESH`] samples (a scan of /proc
-    /// costs more than reading the threads).
+    /// The processes of the trees, found again every [`TREE_REFRESH`] samples.
     tree: Vec<(String, u32)>,
     samples: u32,
 }
 
-/// Samples between two scans for new descendant processes.
-const TREE_REFRESH: u32 = 10;
+/// Samples between two walks of the process trees.
+const TREE_REFRESH: u32 = 5;
 
-/// Nanoseconds `tid` has run, from its schedstat line.
+/// Nanoseconds a thread has run, from its schedstat line.
 pub fn parse_schedstat(line: &str) -> Option<u64> {
     line.split_whitespace().next()?.parse().ok()
 }
@@ -46,45 +51,40 @@ fn threads_of(pid: u32) -> Vec<u32> {
         .unwrap_or_default()
 }
 
-/// The parent pid from a `/proc/PID/stat` line.
-pub fn parse_ppid(stat: &str) -> Option<u32> {
-    let rest = &stat[stat.rfind(')')? + 1..];
-    rest.split_whitespace().nth(1)?.parse().ok()
+/// Child pids of every thread of `pid` (`/proc/PID/task/TID/children`).
+fn children_of(pid: u32) -> Vec<u32> {
+    threads_of(pid)
+        .into_iter()
+        .filter_map(|tid| std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/children")).ok())
+        .flat_map(|text| {
+            text.split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect::<Vec<u32>>()
+        })
+        .collect()
 }
 
 /// `roots` and all their descendants, each labelled with its root's name.
 fn process_trees(roots: &[(String, u32)]) -> Vec<(String, u32)> {
-    let mut parent: HashMap<u32, u32> = HashMap::new();
-    if let Ok(dir) = std::fs::read_dir("/proc") {
-        for entry in dir.flatten() {
-            let Some(pid) = entry
-                .file_name()
-                .to_str()
-                .and_then(|s| s.parse::<u32>().ok())
-            else {
-                continue;
-            };
-            if let Some(ppid) = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                .ok()
-                .and_then(|s| parse_ppid(&s))
-            {
-                parent.insert(pid, ppid);
+    let mut out = Vec::new();
+    for (name, root) in roots {
+        let mut stack = vec![*root];
+        while let Some(pid) = stack.pop() {
+            // A loop cannot form in a process tree, but bound the walk anyway.
+            if out.len() > 10_000 {
+                break;
             }
+            out.push((name.clone(), pid));
+            stack.extend(children_of(pid));
         }
     }
-    let root_of = |mut pid: u32| -> Option<&String> {
-        for _ in 0..64 {
-            if let Some((name, _)) = roots.iter().find(|(_, r)| *r == pid) {
-                return Some(name);
-            }
-            pid = *parent.get(&pid)?;
-        }
-        None
-    };
-    parent
-        .keys()
-        .filter_map(|&pid| Some((root_of(pid)?.clone(), pid)))
-        .collect()
+    out
+}
+
+/// How much larger the tick count must be before it replaces the nanosecond count: two ticks
+/// of resolution at each end, or 2%.
+fn ticks_win(sched_us: f64, ticks_us: f64) -> bool {
+    ticks_us > sched_us + (40_000.0_f64).max(0.02 * sched_us)
 }
 
 impl CpuTracker {
@@ -96,15 +96,22 @@ impl CpuTracker {
         }
     }
 
-    /// Reads every thread. The first call sets each thread's starting point; threads first seen
-    /// later start from 0 (they began inside the window).
+    /// Reads every thread and process. The first call sets each one's starting point; those
+    /// first seen later start from 0 (they began inside the window).
     pub fn sample(&mut self) {
         if self.samples.is_multiple_of(TREE_REFRESH) {
             self.tree = process_trees(&self.roots);
         }
         self.samples += 1;
         for (name, pid) in &self.tree {
-            let (name, pid) = (name, *pid);
+            let pid = *pid;
+            if let Some(us) = super::sampler::cpu_us(pid) {
+                let first = if self.started { 0.0 } else { us };
+                self.processes
+                    .entry(pid)
+                    .and_modify(|p| p.2 = p.2.max(us))
+                    .or_insert_with(|| (name.clone(), first, us));
+            }
             for tid in threads_of(pid) {
                 let Some(ns) = thread_ns(pid, tid) else {
                     continue;
@@ -121,22 +128,55 @@ impl CpuTracker {
 
     /// CPU µs per tree since the first sample.
     pub fn totals_us(&self) -> BTreeMap<String, f64> {
-        let mut out: BTreeMap<String, f64> =
+        let mut sched: BTreeMap<String, f64> =
             self.roots.iter().map(|(n, _)| (n.clone(), 0.0)).collect();
         for (name, first, last) in self.threads.values() {
-            *out.entry(name.clone()).or_default() += last.saturating_sub(*first) as f64 / 1e3;
+            *sched.entry(name.clone()).or_default() += last.saturating_sub(*first) as f64 / 1e3;
         }
-        out
+        let mut ticks: BTreeMap<String, f64> = BTreeMap::new();
+        for (name, first, last) in self.processes.values() {
+            *ticks.entry(name.clone()).or_default() += (last - first).max(0.0);
+        }
+        sched
+            .into_iter()
+            .map(|(name, s)| {
+                let t = ticks.get(&name).copied().unwrap_or(0.0);
+                (name, if ticks_win(s, t) { t } else { s })
+            })
+            .collect()
     }
 }
 
-/// The harness's own CPU, split by thread name into the embedded sink's threads and the rest
-/// (the load generator, its metronome and the run loop).
+/// Thread-name prefixes (cut to the kernel's 15 bytes) of the harness's own threads.
+const SINK_THREAD: &str = "otelbench-sink";
+/// The sampler's thread: neither generator nor sink.
+pub const SAMPLER_THREAD: &str = "otelbench-cpu";
+
+/// The harness's own CPU, split by thread name into the embedded sink's threads, the sampler's
+/// (left out) and the rest (the load generator, its metronome and the run loop).
 #[derive(Debug, Default)]
 pub struct SelfCpu {
-    /// tid -> (is a sink thread, ns at the first reading, ns at the latest reading).
-    threads: HashMap<u32, (bool, u64, u64)>,
+    /// tid -> (role, ns at the first reading, ns at the latest reading).
+    threads: HashMap<u32, (Role, u64, u64)>,
     started: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Generator,
+    Sink,
+    Sampler,
+}
+
+fn role_of(comm: &str) -> Role {
+    let comm = comm.trim_end();
+    if comm.starts_with(SINK_THREAD) {
+        Role::Sink
+    } else if comm.starts_with(SAMPLER_THREAD) {
+        Role::Sampler
+    } else {
+        Role::Generator
+    }
 }
 
 impl SelfCpu {
@@ -154,9 +194,7 @@ impl SelfCpu {
                 .or_insert_with(|| {
                     let comm = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/comm"))
                         .unwrap_or_default();
-                    // Thread names are cut to 15 bytes.
-                    let sink = comm.trim_end().starts_with(&crate::sink::THREAD_NAME[..14]);
-                    (sink, first, ns)
+                    (role_of(&comm), first, ns)
                 });
         }
         self.started = true;
@@ -166,9 +204,13 @@ impl SelfCpu {
     pub fn totals_us(&self) -> (f64, f64) {
         self.threads
             .values()
-            .fold((0.0, 0.0), |(g, s), (sink, first, last)| {
+            .fold((0.0, 0.0), |(g, s), (role, first, last)| {
                 let us = last.saturating_sub(*first) as f64 / 1e3;
-                if *sink { (g, s + us) } else { (g + us, s) }
+                match role {
+                    Role::Generator => (g + us, s),
+                    Role::Sink => (g, s + us),
+                    Role::Sampler => (g, s),
+                }
             })
     }
 }
@@ -178,34 +220,68 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_proc_lines() {
+    fn parses_schedstat_and_names_roles() {
         assert_eq!(
             parse_schedstat("154216327 91971814 450\n"),
             Some(154_216_327)
         );
         assert_eq!(parse_schedstat(""), None);
-        let stat = "1234 (my (odd) app) S 77 1234 1234 0 -1";
-        assert_eq!(parse_ppid(stat), Some(77));
+        assert_eq!(role_of("otelbench-sink\n"), Role::Sink);
+        assert_eq!(role_of("otelbench-cpu"), Role::Sampler);
+        assert_eq!(role_of("tokio-rt-worker"), Role::Generator);
+        assert!(crate::sink::THREAD_NAME.starts_with(SINK_THREAD));
+    }
+
+    #[test]
+    fn ticks_replace_nanoseconds_only_beyond_their_resolution() {
+        assert!(!ticks_win(1_000_000.0, 1_030_000.0));
+        assert!(ticks_win(1_000_000.0, 1_500_000.0));
+        assert!(ticks_win(0.0, 50_000.0), "no schedstat at all");
+    }
+
+    fn spinning_group(script: &str) -> std::process::Child {
+        use std::os::unix::process::CommandExt as _;
+        std::process::Command::new("sh")
+            .args(["-c", script])
+            .process_group(0)
+            .spawn()
+            .unwrap()
+    }
+
+    fn kill_group(child: &mut std::process::Child) {
+        let group = nix::unistd::Pid::from_raw(child.id() as i32);
+        let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+        let _ = child.wait();
     }
 
     #[test]
     fn counts_a_busy_grandchild() {
-        use std::os::unix::process::CommandExt as _;
         // A shell whose own child spins: its CPU is found through the process tree.
-        let mut child = std::process::Command::new("sh")
-            .args(["-c", "sh -c 'while :; do :; done' & wait"])
-            .process_group(0)
-            .spawn()
-            .unwrap();
+        let mut child = spinning_group("sh -c 'while :; do :; done' & wait");
         let mut t = CpuTracker::new(vec![("shell".into(), child.id())]);
         std::thread::sleep(std::time::Duration::from_millis(100));
         t.sample();
         std::thread::sleep(std::time::Duration::from_millis(300));
         t.sample();
         let busy = t.totals_us()["shell"];
-        let group = nix::unistd::Pid::from_raw(child.id() as i32);
-        let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
-        let _ = child.wait();
+        kill_group(&mut child);
         assert!(busy > 50_000.0, "the spinning grandchild used {busy} µs");
+    }
+
+    #[test]
+    fn counts_short_lived_children_through_the_ticks() {
+        // Children that each live for a few ms, never seen by a reading: their time is in the
+        // shell's cutime/cstime once reaped.
+        let mut child = spinning_group(
+            "while :; do sh -c 'i=0; while [ $i -lt 3000 ]; do i=$((i+1)); done'; done",
+        );
+        let mut t = CpuTracker::new(vec![("shell".into(), child.id())]);
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        t.sample();
+        std::thread::sleep(std::time::Duration::from_millis(800));
+        t.sample();
+        let busy = t.totals_us()["shell"];
+        kill_group(&mut child);
+        assert!(busy > 200_000.0, "short-lived children used {busy} µs");
     }
 }

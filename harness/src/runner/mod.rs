@@ -409,12 +409,9 @@ async fn measure(
     // Wait for the window, watching the target and the interrupt.
     let mut target_problem: Option<String> = None;
     let mut window_cpu: Option<(Instant, f64)> = None;
-    let mut target_cpu = cpu::CpuTracker::new(running.pids());
-    let mut own_cpu = cpu::SelfCpu::default();
-    let mut last_cpu_sample = Instant::now();
-    let mut rss: Option<sampler::RssSampler> = None;
     let mut end_cpu: Option<(Instant, f64)> = None;
-    let pids = running.pids();
+    let window =
+        sampler::Sampler::start(running.pids(), from, to).context("starting the sampler thread")?;
     let me = std::process::id();
     let mut last = (Instant::now(), 0_u64);
     loop {
@@ -437,22 +434,9 @@ async fn measure(
         }
         let now = Instant::now();
         if window_cpu.is_none() && now >= from {
-            target_cpu.sample();
-            own_cpu.sample();
-            last_cpu_sample = now;
             window_cpu = Some((now, sampler::cpu_us(me).unwrap_or(0.0)));
-            rss = Some(sampler::RssSampler::start(pids.clone()));
-        } else if window_cpu.is_some()
-            && end_cpu.is_none()
-            && now - last_cpu_sample >= Duration::from_millis(100)
-        {
-            target_cpu.sample();
-            own_cpu.sample();
-            last_cpu_sample = now;
         }
         if end_cpu.is_none() && now >= to {
-            target_cpu.sample();
-            own_cpu.sample();
             end_cpu = Some((now, sampler::cpu_us(me).unwrap_or(0.0)));
         }
         if target_problem.is_none() {
@@ -471,12 +455,8 @@ async fn measure(
             b.set_position(now.saturating_duration_since(plan_start).as_secs());
         }
     }
-    if end_cpu.is_none() && window_cpu.is_some() {
-        target_cpu.sample();
-        own_cpu.sample();
-    }
     let end_cpu = end_cpu.unwrap_or_else(|| (Instant::now(), sampler::cpu_us(me).unwrap_or(0.0)));
-    let samples = rss.map(sampler::RssSampler::stop).unwrap_or_default();
+    let window = window.finish();
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -491,13 +471,8 @@ async fn measure(
         Some((t0, g0)) => ((end_cpu.0 - t0).as_secs_f64(), (end_cpu.1 - g0).max(0.0)),
         None => (0.0, 0.0),
     };
-    let per_process_us = if window_cpu.is_some() {
-        target_cpu.totals_us()
-    } else {
-        BTreeMap::new()
-    };
+    let per_process_us = &window.target_us;
     let target_us: f64 = per_process_us.values().sum();
-    let (generator_thread_us, sink_us) = own_cpu.totals_us();
     let per_request = |us: f64| {
         if measured.requests == 0 {
             0.0
@@ -598,8 +573,8 @@ async fn measure(
                 0.0
             },
             generator_cores,
-            generator_us_per_request: per_request(generator_thread_us),
-            sink_us_per_request: per_request(sink_us),
+            generator_us_per_request: per_request(window.generator_us),
+            sink_us_per_request: per_request(window.sink_us),
             per_process_us_per_request: per_process_us
                 .iter()
                 .map(|(name, us)| {
@@ -612,7 +587,8 @@ async fn measure(
                 })
                 .collect(),
         },
-        memory_mb: samples
+        memory_mb: window
+            .rss_mb
             .iter()
             .map(|(name, s)| (name.clone(), sampler::summarize(s)))
             .collect(),

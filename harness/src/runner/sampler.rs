@@ -1,9 +1,12 @@
-//! CPU and RSS of processes, from /proc. CPU is utime+stime (plus reaped children's) in clock
-//! ticks; over a window of seconds that resolution (10 ms) is ample for CPU per request.
+//! The sampler: CPU and RSS of the target processes, and the harness's own CPU, over the
+//! measured window, read from /proc on a thread of its own.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use super::cpu;
 
 /// Clock ticks per second (Linux's USER_HZ).
 const TICKS_PER_SECOND: f64 = 100.0;
@@ -36,46 +39,121 @@ pub fn rss_mb(pid: u32) -> Option<f64> {
     Some(pages * PAGE_BYTES / 1e6)
 }
 
-/// RSS samples per named process, taken every 100 ms by a background task.
-#[derive(Debug)]
-pub struct RssSampler {
-    samples: Arc<Mutex<BTreeMap<String, Vec<f64>>>>,
-    task: tokio::task::JoinHandle<()>,
+/// What the sampler measured over the window.
+#[derive(Debug, Default)]
+pub struct WindowSamples {
+    /// Seconds from the first to the last reading.
+    pub wall_s: f64,
+    /// CPU µs per target process tree (nanosecond readings, see `cpu`).
+    pub target_us: BTreeMap<String, f64>,
+    /// CPU µs of the harness's load generator (its threads other than the sink's and the
+    /// sampler's own).
+    pub generator_us: f64,
+    /// CPU µs of the embedded sink's threads.
+    pub sink_us: f64,
+    /// RSS samples per target process, MB.
+    pub rss_mb: BTreeMap<String, Vec<f64>>,
 }
 
-impl RssSampler {
-    /// Starts sampling `processes` (name, pid).
-    pub fn start(processes: Vec<(String, u32)>) -> Self {
-        let samples: Arc<Mutex<BTreeMap<String, Vec<f64>>>> = Arc::default();
-        let shared = samples.clone();
-        let task = tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_millis(100));
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                let mut s = shared
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                for (name, pid) in &processes {
-                    if let Some(mb) = rss_mb(*pid) {
-                        s.entry(name.clone()).or_default().push(mb);
-                    }
-                }
-            }
-        });
-        Self { samples, task }
+/// Reading interval.
+const INTERVAL: Duration = Duration::from_millis(100);
+
+/// Reads CPU and RSS on a thread of its own (named [`cpu::SAMPLER_THREAD`], so its work is
+/// not counted as the generator's), from the window's start to its end, exactly at both edges
+/// and every 100 ms between.
+#[derive(Debug)]
+pub struct Sampler {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<WindowSamples>>,
+}
+
+impl Sampler {
+    /// Starts sampling `processes` (name, pid) over `from..to`.
+    pub fn start(
+        processes: Vec<(String, u32)>,
+        from: Instant,
+        to: Instant,
+    ) -> std::io::Result<Self> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name(cpu::SAMPLER_THREAD.into())
+            .spawn(move || sample_window(&processes, from, to, &stopped))?;
+        Ok(Self {
+            stop,
+            thread: Some(thread),
+        })
     }
 
-    /// Stops sampling and returns the samples.
-    pub fn stop(self) -> BTreeMap<String, Vec<f64>> {
-        self.task.abort();
-        std::mem::take(
-            &mut *self
-                .samples
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-        )
+    /// Stops (at once, if the window has not ended) and returns the readings.
+    pub fn finish(mut self) -> WindowSamples {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread
+            .take()
+            .and_then(|t| t.join().ok())
+            .unwrap_or_default()
     }
+}
+
+impl Drop for Sampler {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Sleeps until `until` in short steps; false when stopped first.
+fn sleep_until(until: Instant, stop: &AtomicBool) -> bool {
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return false;
+        }
+        let now = Instant::now();
+        if now >= until {
+            return true;
+        }
+        std::thread::sleep((until - now).min(Duration::from_millis(50)));
+    }
+}
+
+fn sample_window(
+    processes: &[(String, u32)],
+    from: Instant,
+    to: Instant,
+    stop: &AtomicBool,
+) -> WindowSamples {
+    let mut out = WindowSamples::default();
+    if !sleep_until(from, stop) {
+        return out;
+    }
+    let mut target = cpu::CpuTracker::new(processes.to_vec());
+    let mut own = cpu::SelfCpu::default();
+    let first = Instant::now();
+    let mut last;
+    loop {
+        target.sample();
+        own.sample();
+        last = Instant::now();
+        for (name, pid) in processes {
+            if let Some(mb) = rss_mb(*pid) {
+                out.rss_mb.entry(name.clone()).or_default().push(mb);
+            }
+        }
+        if last >= to {
+            break;
+        }
+        let next = (last + INTERVAL).min(to);
+        if !sleep_until(next, stop) {
+            // Stopped early (the target died, or an interrupt): one last reading.
+            target.sample();
+            own.sample();
+            last = Instant::now();
+            break;
+        }
+    }
+    out.wall_s = (last - first).as_secs_f64();
+    out.target_us = target.totals_us();
+    (out.generator_us, out.sink_us) = own.totals_us();
+    out
 }
 
 /// Mean, peak and growth (last minus first) of RSS samples.

@@ -20,6 +20,25 @@ pub enum Mismatch {
         /// NEW's scenario name.
         new: String,
     },
+    /// A gated metric cannot be judged: absent from a file, or too few valid runs.
+    #[error(
+        "{file} has {valid} valid run(s) with `{metric}` for variant `{variant}`; the gate needs \
+         at least {min}; fix: {fix}"
+    )]
+    Unjudged {
+        /// BASE or NEW.
+        file: &'static str,
+        /// Variant.
+        variant: String,
+        /// Gated metric.
+        metric: String,
+        /// Valid runs that have it.
+        valid: usize,
+        /// Runs needed.
+        min: usize,
+        /// What to do.
+        fix: &'static str,
+    },
     /// A variant of one file is missing from the other.
     #[error(
         "variant `{variant}` is in {present} but not in {missing}; fix: run the same variants in \
@@ -132,6 +151,11 @@ pub fn compare(
         }
     }
     let mut warnings = Vec::new();
+    for (label, r) in [("BASE", base), ("NEW", new)] {
+        if r.interrupted {
+            warnings.push(format!("{label} was interrupted before its plan finished"));
+        }
+    }
     if base.scenario.hash != new.scenario.hash {
         warnings.push("the scenario file was edited between the two runs".to_string());
     }
@@ -156,6 +180,28 @@ pub fn compare(
                     "{label}: {} invalid run(s) of `{v}` left out",
                     g.invalid
                 ));
+            }
+            // A gate that cannot judge its metric must not pass silently.
+            for metric in gate.keys() {
+                let valid = g.values(metric).len();
+                if valid < super::verdict::MIN_RUNS {
+                    let absent = valid == 0 && !g.valid.is_empty();
+                    return Err(Mismatch::Unjudged {
+                        file: label,
+                        variant: v.clone(),
+                        metric: metric.clone(),
+                        valid,
+                        min: super::verdict::MIN_RUNS,
+                        fix: if absent {
+                            "the file does not have this metric (made by an older otelbench, or \
+                             a process name that does not exist): regenerate it or gate on \
+                             another metric"
+                        } else {
+                            "its runs were invalid or too few (see its report): rerun with more \
+                             repetitions"
+                        },
+                    });
+                }
             }
         }
         let mut names: Vec<String> = b
@@ -294,6 +340,27 @@ mod tests {
                 missing: "NEW"
             }
         );
+    }
+
+    #[test]
+    fn a_gate_that_cannot_judge_refuses() {
+        let base = fixture::results();
+        let mut new = fixture::results();
+        for r in new.runs.iter_mut().filter(|r| r.variant == "100%").take(1) {
+            r.valid = false;
+        }
+        let e = compare(&base, &new, &default_gate()).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("NEW has 2 valid run(s) with `cpu_vs_generator` for variant `100%`"),
+            "{e}"
+        );
+        let mut old = fixture::results();
+        for r in &mut old.runs {
+            r.cpu.generator_us_per_request = 0.0;
+        }
+        let e = compare(&old, &new, &default_gate()).unwrap_err();
+        assert!(e.to_string().contains("older otelbench"), "{e}");
     }
 
     #[test]

@@ -82,12 +82,10 @@ pub fn analyze(results: &Results) -> Analysis {
             .filter(|s| is_candidate(s))
             .filter_map(|s| s.sampling_ratio)
             .collect();
-        bootstrap::median(&cpu_us(base))
-            .and_then(|b| cost::model(&points, b, &ratios))
-            .map(|mut m| {
-                m.speed_adjusted = adjusted;
-                m
-            })
+        cost::model(&points, &cpu_us(base), &ratios).map(|mut m| {
+            m.speed_adjusted = adjusted;
+            m
+        })
     };
     let recommendation = (!sc.budget.is_empty()).then(|| {
         let candidates: Vec<&VariantSummary> = summary.iter().filter(|s| is_candidate(s)).collect();
@@ -186,10 +184,12 @@ pub fn compare_metric(
     let ratio = (baseline_median != 0.0).then(|| median / baseline_median);
     let ci = ratio.and_then(|_| bootstrap::ratio_ci(values, baseline_values, seed));
     let worse = metrics::lookup(metric).map_or(metrics::Worse::Higher, |d| d.worse);
+    // No interval means no verdict (a baseline value of 0 defeats the ratio), never a verdict
+    // from the point estimate alone.
     let (verdict, note) = verdict::judge(&verdict::Evidence {
         runs: values.len(),
         baseline_runs: baseline_values.len(),
-        ci: ci.or_else(|| ratio.map(|r| (r, r))),
+        ci,
         threshold,
         worse,
     });
@@ -247,6 +247,14 @@ fn summarize(
     }
 }
 
+/// (z(0.975) + z(0.80)) / z(0.975): a true change this many half-widths away from 1 lands
+/// with its 95% interval clear of 1 in 80% of repetitions of the experiment.
+pub const MDE_PER_HALF_WIDTH: f64 = (1.96 + 0.8416) / 1.96;
+
+fn half_width(lo: f64, hi: f64) -> f64 {
+    (1.0 - lo).max(hi - 1.0).max(0.0)
+}
+
 fn noise_floor(s: &VariantSummary) -> Calibration {
     let metrics = s
         .metrics
@@ -259,7 +267,8 @@ fn noise_floor(s: &VariantSummary) -> Calibration {
                     ratio: m.ratio?,
                     ci_low: lo,
                     ci_high: hi,
-                    mde: (1.0 - lo).max(hi - 1.0).max(0.0),
+                    half_width: half_width(lo, hi),
+                    mde: half_width(lo, hi) * MDE_PER_HALF_WIDTH,
                 },
             ))
         })

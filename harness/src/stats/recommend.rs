@@ -26,8 +26,8 @@ pub fn recommend(candidates: &[&VariantSummary], budget: &BTreeMap<String, f64>)
         match excess(s, budget) {
             None => {
                 let mut reason = format!(
-                    "{} is the highest sampling rate whose upper 95% bound stays within every \
-                     budget: {}",
+                    "{} is the highest sampling rate whose worst case (the 95% bound on the worse \
+                     side) stays within every budget: {}",
                     s.variant,
                     bounds(s, budget)
                 );
@@ -90,8 +90,8 @@ fn excess(s: &VariantSummary, budget: &BTreeMap<String, f64>) -> Option<String> 
         .filter_map(|(metric, &limit)| match upper_increase(s, metric) {
             Ok(up) if up <= limit => None,
             Ok(up) => Some(format!(
-                "{metric} upper bound {:+.1}% > {:.1}%",
-                up * 100.0,
+                "{metric} worst case {} beyond the budget of {:.1}%",
+                signed(metric, up),
                 limit * 100.0
             )),
             Err(why) => Some(why),
@@ -100,14 +100,22 @@ fn excess(s: &VariantSummary, budget: &BTreeMap<String, f64>) -> Option<String> 
     (!problems.is_empty()).then(|| problems.join(", "))
 }
 
+/// A worst-case change in its own direction: "+12.0%" for CPU, "-3.0%" for throughput.
+fn signed(metric: &str, increase: f64) -> String {
+    match metrics::lookup(metric).map_or(Worse::Higher, |d| d.worse) {
+        Worse::Higher => format!("{:+.1}%", increase * 100.0),
+        Worse::Lower => format!("{:+.1}%", -increase * 100.0),
+    }
+}
+
 fn bounds(s: &VariantSummary, budget: &BTreeMap<String, f64>) -> String {
     budget
         .iter()
         .filter_map(|(metric, &limit)| {
             let up = upper_increase(s, metric).ok()?;
             Some(format!(
-                "{metric} at most {:+.1}% (budget {:.1}%)",
-                up * 100.0,
+                "{metric} worst case {} (budget {:.1}%)",
+                signed(metric, up),
                 limit * 100.0
             ))
         })
@@ -168,7 +176,9 @@ mod tests {
         assert_eq!(r.sampling_ratio, Some(0.25));
         assert!(
             r.reason
-                .contains("50% (cpu_per_request upper bound +12.0% > 10.0%)")
+                .contains("50% (cpu_per_request worst case +12.0% beyond the budget of 10.0%)"),
+            "{}",
+            r.reason
         );
     }
 

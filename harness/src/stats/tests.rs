@@ -50,14 +50,17 @@ fn invalid_runs_are_excluded_and_counted() {
 fn cost_model_fits_cpu_against_sampling_ratio() {
     let a = analyze(&fixture::results());
     let m = a.cost_model.unwrap();
-    assert_eq!(m.points, 6);
-    assert_eq!(m.baseline_us_per_request, 200.0);
-    // Means: 212 at 0.1 and 263.33 at 1.0 -> slope ~57, floor ~6.3 µs.
+    // Three baseline runs and six candidate runs in one fit.
+    assert_eq!(m.points, 9);
+    // Group means: baseline 200.67; 212 at 0.1 and 263.33 at 1.0 -> slope 57.04, and the
+    // candidates' line meets r = 0 at 206.30, 5.63 µs above the baseline.
+    assert!((m.baseline_us_per_request - 200.667).abs() < 0.01, "{m:?}");
     assert!(
-        (m.per_sampled_request_us.value - 57.04).abs() < 0.1,
+        (m.per_sampled_request_us.value - 57.04).abs() < 0.01,
         "{m:?}"
     );
-    assert!((m.floor_us.value - 6.30).abs() < 0.1, "{m:?}");
+    assert!((m.floor_us.value - 5.63).abs() < 0.01, "{m:?}");
+    assert!(m.floor_us.ci_low < 5.63 && m.floor_us.ci_high > 5.63);
     assert_eq!(m.predictions.len(), 2);
 }
 
@@ -66,7 +69,11 @@ fn recommendation_follows_the_budget() {
     let a = analyze(&fixture::results());
     let r = a.recommendation.unwrap();
     assert_eq!(r.chosen_variant.as_deref(), Some("10%"));
-    assert!(r.reason.contains("100% (cpu_per_request upper bound"));
+    assert!(
+        r.reason.contains("100% (cpu_per_request worst case"),
+        "{}",
+        r.reason
+    );
     let mut results = fixture::results();
     results.scenario.budget.clear();
     assert!(analyze(&results).recommendation.is_none());
@@ -86,9 +93,10 @@ fn calibration_reports_the_noise_floor_of_the_copy() {
     let c = a.calibration.unwrap();
     let cpu = c.metrics["cpu_per_request"];
     assert!(cpu.ci_low < 1.0 && cpu.ci_high > 1.0);
-    assert!(cpu.mde > 0.01 && cpu.mde < 0.05, "{cpu:?}");
+    assert!(cpu.half_width > 0.01 && cpu.half_width < 0.05, "{cpu:?}");
+    assert!((cpu.mde - cpu.half_width * MDE_PER_HALF_WIDTH).abs() < 1e-12);
     // The copy is neither fitted nor recommended.
-    assert_eq!(a.cost_model.unwrap().points, 6);
+    assert_eq!(a.cost_model.unwrap().points, 9);
 }
 
 #[test]

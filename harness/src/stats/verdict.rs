@@ -42,7 +42,7 @@ pub fn judge(e: &Evidence) -> (Verdict, Option<String>) {
     let Some((lo, hi)) = e.ci else {
         return (
             Verdict::NotComparable,
-            Some("the baseline's value is 0, so there is no ratio".into()),
+            Some("the baseline has runs where the value is 0, so there is no ratio".into()),
         );
     };
     let t = e.threshold;

@@ -11,7 +11,7 @@ pub fn recommendation(results: &Results) -> Option<Section> {
     let budget: Vec<String> = r
         .budget
         .iter()
-        .map(|(m, f)| format!("{m} +{}", format::percent(*f)))
+        .map(|(m, f)| format!("{m} {}", format::limit(m, *f)))
         .collect();
     let lead = match &r.chosen_variant {
         Some(v) => vec![
@@ -34,8 +34,8 @@ pub fn recommendation(results: &Results) -> Option<Section> {
         blocks: vec![
             Block::Paragraph(lead),
             para(format!(
-                "Evidence: {}. A rate is accepted only when the upper bound of its 95% interval \
-                 stays within every budget.",
+                "Evidence: {}. A rate is accepted only when its worst case, the bound of its 95% \
+                 interval on the worse side, stays within every budget.",
                 r.reason
             )),
         ],
@@ -68,7 +68,8 @@ pub fn noise_floor(results: &Results) -> Section {
                 cell(metrics::lookup(name).map_or(name.as_str(), |d| d.label)),
                 cell(format::change(f.ratio)),
                 cell(format::interval(f.ci_low, f.ci_high)),
-                cell(format!("±{}", format::percent(f.mde))),
+                cell(format!("±{}", format::percent(f.half_width))),
+                cell(format::percent(f.mde)),
             ]
         })
         .collect();
@@ -79,8 +80,10 @@ pub fn noise_floor(results: &Results) -> Section {
                 text("The baseline ran twice per block; its copy is "),
                 Inline::Code(c.variant.clone()),
                 text(
-                    ". Any difference between the two is noise. A change smaller than the \
-                     minimum detectable effect cannot be told from noise with this many runs.",
+                    ". Any difference between the two is noise. The minimum detectable effect is \
+                     the true change that runs like these show as significant about 4 times in \
+                     5 (1.43 half-widths); to be called a regression beyond a threshold, a \
+                     change must exceed the threshold plus this.",
                 ),
             ]),
             Block::Table(Table {

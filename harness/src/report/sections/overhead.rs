@@ -72,9 +72,9 @@ pub fn section(results: &Results) -> Section {
                      request is the same in every variant: a machine that runs slower during \
                      one run slows both, so the ratio cancels it and varies much less. ",
                 ),
-                Inline::Strong("▲ worse".into()),
+                Inline::Strong("✗ worse".into()),
                 text(" / "),
-                Inline::Strong("▼ better".into()),
+                Inline::Strong("✓ better".into()),
                 text(
                     ": the whole interval lies beyond the decision threshold; ≈ same: it lies \
                      within; ? inconclusive: it straddles the threshold (more repetitions would \
