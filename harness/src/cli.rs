@@ -64,7 +64,7 @@ enum Command {
         /// The results to judge.
         new: PathBuf,
         /// Gated metrics and thresholds.
-        #[arg(long, default_value = "cpu_vs_generator=5%,p99=10%")]
+        #[arg(long, default_value = "cpu_adjusted=5%,p99=10%")]
         max_regression: String,
         /// Also write the summary as Markdown (for a pull-request comment).
         #[arg(long)]

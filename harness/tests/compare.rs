@@ -68,7 +68,7 @@ fn a_twenty_percent_cpu_regression_fails() {
     let (code, stdout, stderr) = compare(&data("ci-b.json"), &worse, &[]);
     assert_eq!(code, 1, "{stdout}{stderr}");
     assert!(
-        stdout.contains("FAIL: regression in 100% cpu_vs_generator"),
+        stdout.contains("FAIL: regression in 100% cpu_adjusted"),
         "{stdout}"
     );
 }

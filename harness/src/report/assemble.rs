@@ -16,7 +16,7 @@ fn interval(m: &MetricSummary) -> Interval {
 
 /// (metric, label) of the overhead chart's series.
 const OVERHEAD: [(&str, &str); 4] = [
-    ("cpu_vs_generator", "CPU per request, speed-adjusted"),
+    ("cpu_adjusted", "CPU per request, speed-adjusted"),
     ("cpu_per_request", "CPU per request, raw"),
     ("p50", "p50 latency"),
     ("p99", "p99 latency"),

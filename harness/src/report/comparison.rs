@@ -60,6 +60,13 @@ pub fn document(c: &Comparison, strict: bool, base: &str, new: &str) -> Document
             )),
         ]),
     ];
+    if let Some(m) = &c.speed {
+        blocks.push(para(format!(
+            "Speed-adjusted CPU: elasticity {:.2} fitted within variants over {} runs of both \
+             files; NEW is carried to BASE's machine speed (generator CPU {:.1} µs per request).",
+            m.beta, m.runs, m.reference_us
+        )));
+    }
     if !c.warnings.is_empty() {
         blocks.push(Block::List(
             c.warnings

@@ -7,13 +7,12 @@ use crate::stats::metrics;
 pub fn value(metric: &str, v: f64) -> String {
     let unit = metrics::lookup(metric).map_or("", |d| d.unit);
     match unit {
-        "µs" if metric != "cpu_per_request" && v >= 1_000.0 => format!("{:.2} ms", v / 1_000.0),
+        "µs" if !metric.starts_with("cpu_") && v >= 1_000.0 => format!("{:.2} ms", v / 1_000.0),
         "µs" if v >= 100.0 => format!("{v:.0} µs"),
         "µs" => format!("{v:.1} µs"),
         "req/s" => format!("{v:.1} req/s"),
         "MB" => format!("{v:.1} MB"),
         "spans" => format!("{v:.2}"),
-        "x" => format!("{v:.2}× gen."),
         _ => format!("{v:.3}"),
     }
 }

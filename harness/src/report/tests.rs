@@ -7,6 +7,7 @@ use crate::results::fixture;
 
 fn analysed() -> Results {
     let mut r = fixture::results();
+    fixture::vary_speed(&mut r);
     // One invalid run, so the invalid-runs section and the counts show.
     let mut bad = fixture::run("10%", 4, 900.0);
     bad.valid = false;
@@ -91,8 +92,47 @@ fn calibration_and_no_cost_model_sections() {
     let md = markdown::render(&doc(&r));
     assert!(md.contains("## Noise floor (A/A calibration)"), "{md}");
     assert!(md.contains("| CPU per request | +1.0% |"), "{md}");
+    assert!(
+        md.contains(
+            "| Metric | A/A change | 95% interval | Noise (half-width) | Minimum detectable effect |"
+        ),
+        "{md}"
+    );
+    assert_tables_are_rectangular(
+        &doc(&r)
+            .sections
+            .iter()
+            .flat_map(|s| s.blocks.clone())
+            .collect::<Vec<_>>(),
+    );
     assert!(!md.contains("## Cost model"));
     assert!(!md.contains("## Recommendation"));
+}
+
+/// Every row of every table has as many cells as the header and the alignment list.
+fn assert_tables_are_rectangular(blocks: &[document::Block]) {
+    for b in blocks {
+        match b {
+            document::Block::Table(t) => {
+                assert_eq!(t.numeric.len(), t.header.len(), "{:?}", t.header);
+                for row in &t.rows {
+                    assert_eq!(row.len(), t.header.len(), "{:?} vs {row:?}", t.header);
+                }
+            }
+            document::Block::Details { blocks, .. } => assert_tables_are_rectangular(blocks),
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn every_table_is_rectangular() {
+    let blocks: Vec<_> = doc(&analysed())
+        .sections
+        .into_iter()
+        .flat_map(|s| s.blocks)
+        .collect();
+    assert_tables_are_rectangular(&blocks);
 }
 
 #[test]

@@ -90,6 +90,17 @@ impl Verdict {
     }
 }
 
+/// How the target's CPU was adjusted for the machine's speed (see `stats::speed`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct SpeedFit {
+    /// Elasticity of the target's CPU per request to the load generator's.
+    pub beta: f64,
+    /// The generator CPU per request (µs) that adjusted figures are carried to.
+    pub reference_generator_us: f64,
+    /// Runs in the fit.
+    pub runs: u32,
+}
+
 /// The noise floor, measured by running the baseline twice per block (A/A).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Calibration {
@@ -136,8 +147,8 @@ pub struct CostModel {
     pub r_squared: f64,
     /// The fit read at the sampling ratios of the scenario's variants.
     pub predictions: Vec<CostPrediction>,
-    /// True when fitted on speed-adjusted CPU (`cpu_vs_generator` times the file's median
-    /// generator CPU per request, so still in µs), false when on raw CPU per request.
+    /// True when fitted on speed-adjusted CPU (`cpu_adjusted`), false when on raw CPU per
+    /// request.
     #[serde(default)]
     pub speed_adjusted: bool,
 }

@@ -124,6 +124,16 @@ pub fn run(variant: &str, repetition: u32, cpu: f64) -> RunResult {
     }
 }
 
+/// Makes the machine's speed drift between repetitions: the generator's CPU per request and
+/// the target's move together (elasticity 0.75), as they do on a shared machine.
+pub fn vary_speed(results: &mut Results) {
+    for run in &mut results.runs {
+        let slow = [1.0, 1.2, 0.9, 1.1][(run.repetition as usize - 1) % 4];
+        run.cpu.generator_us_per_request *= slow;
+        run.cpu.target_us_per_request *= f64::powf(slow, 0.75);
+    }
+}
+
 /// The whole file, runs interleaved, no statistics yet.
 pub fn results() -> Results {
     let mut runs = Vec::new();
@@ -164,5 +174,6 @@ pub fn results() -> Results {
         recommendation: None,
         calibration: None,
         cost_model: None,
+        speed: None,
     }
 }

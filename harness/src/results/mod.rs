@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 pub use analysis::{
     Calibration, CostModel, CostPrediction, Estimate, MetricSummary, NoiseFloor, Recommendation,
-    VariantSummary, Verdict,
+    SpeedFit, VariantSummary, Verdict,
 };
 pub use environment::Environment;
 
@@ -50,6 +50,9 @@ pub struct Results {
     /// CPU per request against the sampling ratio, when variants sample at two or more ratios.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost_model: Option<CostModel>,
+    /// The speed adjustment behind `cpu_adjusted`, when it could be fitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speed: Option<SpeedFit>,
 }
 
 /// The scenario, identified.
@@ -181,7 +184,7 @@ pub struct Cpu {
     pub generator_cores: f64,
     /// CPU of the harness's load generator (the harness without its embedded sink) / requests
     /// measured, µs. Its work per request is the same in every variant, so it tracks the
-    /// machine's speed during the run; see `stats::metrics` (`cpu_vs_generator`).
+    /// machine's speed during the run; see `stats::speed` (`cpu_adjusted`).
     #[serde(default)]
     pub generator_us_per_request: f64,
     /// CPU of the embedded sink / requests measured, µs (0 with an external collector).

@@ -81,6 +81,27 @@ fn process_trees(roots: &[(String, u32)]) -> Vec<(String, u32)> {
     out
 }
 
+/// Records reading `now` of counter `id` (a thread's ns or a process's tick µs) as
+/// (label, first reading, latest reading). Before the window's first sample is complete
+/// (`started` false) a reading is a starting point; a counter first seen later began inside the
+/// window and starts from zero.
+fn record<K, V: Copy + PartialOrd + Default>(
+    map: &mut HashMap<u32, (K, V, V)>,
+    id: u32,
+    now: V,
+    started: bool,
+    label: impl FnOnce() -> K,
+) {
+    let first = if started { V::default() } else { now };
+    map.entry(id)
+        .and_modify(|t| {
+            if now > t.2 {
+                t.2 = now;
+            }
+        })
+        .or_insert_with(|| (label(), first, now));
+}
+
 /// How much larger the tick count must be before it replaces the nanosecond count: two ticks
 /// of resolution at each end, or 2%.
 fn ticks_win(sched_us: f64, ticks_us: f64) -> bool {
@@ -106,21 +127,12 @@ impl CpuTracker {
         for (name, pid) in &self.tree {
             let pid = *pid;
             if let Some(us) = super::sampler::cpu_us(pid) {
-                let first = if self.started { 0.0 } else { us };
-                self.processes
-                    .entry(pid)
-                    .and_modify(|p| p.2 = p.2.max(us))
-                    .or_insert_with(|| (name.clone(), first, us));
+                record(&mut self.processes, pid, us, self.started, || name.clone());
             }
             for tid in threads_of(pid) {
-                let Some(ns) = thread_ns(pid, tid) else {
-                    continue;
-                };
-                let first = if self.started { 0 } else { ns };
-                self.threads
-                    .entry(tid)
-                    .and_modify(|t| t.2 = t.2.max(ns))
-                    .or_insert_with(|| (name.clone(), first, ns));
+                if let Some(ns) = thread_ns(pid, tid) {
+                    record(&mut self.threads, tid, ns, self.started, || name.clone());
+                }
             }
         }
         self.started = true;
@@ -184,18 +196,14 @@ impl SelfCpu {
     pub fn sample(&mut self) {
         let pid = std::process::id();
         for tid in threads_of(pid) {
-            let Some(ns) = thread_ns(pid, tid) else {
-                continue;
-            };
-            let first = if self.started { 0 } else { ns };
-            self.threads
-                .entry(tid)
-                .and_modify(|t| t.2 = t.2.max(ns))
-                .or_insert_with(|| {
-                    let comm = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/comm"))
-                        .unwrap_or_default();
-                    (role_of(&comm), first, ns)
+            if let Some(ns) = thread_ns(pid, tid) {
+                record(&mut self.threads, tid, ns, self.started, || {
+                    role_of(
+                        &std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/comm"))
+                            .unwrap_or_default(),
+                    )
                 });
+            }
         }
         self.started = true;
     }

@@ -164,6 +164,7 @@ pub async fn run(
         recommendation: None,
         calibration: None,
         cost_model: None,
+        speed: None,
     };
     // Written before the first run, so a bad output path fails at once.
     results::writer::write(&options.out_dir, &results)?;

@@ -77,6 +77,8 @@ pub struct Comparison {
     /// Differences that do not prevent a comparison but weaken it (edited scenario, another
     /// machine, invalid runs).
     pub warnings: Vec<String>,
+    /// The speed model fitted over both files, when it could be.
+    pub speed: Option<super::speed::SpeedModel>,
 }
 
 /// The gate's decision.
@@ -88,10 +90,10 @@ pub enum Outcome {
     Fail,
 }
 
-/// The default gate: `cpu_vs_generator=5%,p99=10%` (speed-adjusted CPU: see `metrics`).
+/// The default gate: `cpu_adjusted=5%,p99=10%` (speed-adjusted CPU: see `speed`).
 pub fn default_gate() -> BTreeMap<String, f64> {
     [
-        ("cpu_vs_generator".to_string(), 0.05),
+        ("cpu_adjusted".to_string(), 0.05),
         ("p99".to_string(), 0.10),
     ]
     .into()
@@ -167,8 +169,29 @@ pub fn compare(
         ));
     }
     let variants = &base.scenario.variants;
-    let gb = super::group(&base.runs, variants);
-    let gn = super::group(&new.runs, variants);
+    let mut gb = super::group(&base.runs, variants);
+    let mut gn = super::group(&new.runs, variants);
+    // One speed model over both files (each variant of each file its own group), carried to
+    // BASE's speed, so that NEW's `cpu_adjusted` is what it would have been on BASE's machine.
+    let base_readings: Vec<f64> = gb
+        .values()
+        .flat_map(|g| g.speed.iter().map(|r| r.0))
+        .filter(|g| *g > 0.0)
+        .collect();
+    let reference = (!base_readings.is_empty()).then(|| {
+        (base_readings.iter().map(|g| g.ln()).sum::<f64>() / base_readings.len() as f64).exp()
+    });
+    let speed = reference.and_then(|r| {
+        let groups: Vec<Vec<super::speed::Reading>> = gb
+            .values()
+            .chain(gn.values())
+            .map(|g| g.speed.clone())
+            .collect();
+        super::speed::fit(&groups, Some(r))
+    });
+    if let Some(m) = &speed {
+        super::add_adjusted(gb.values_mut().chain(gn.values_mut()), m);
+    }
     let mut rows = Vec::new();
     for v in variants {
         let (Some(b), Some(n)) = (gb.get(v.as_str()), gn.get(v.as_str())) else {
@@ -240,6 +263,7 @@ pub fn compare(
         scenario: base.scenario.name.clone(),
         rows,
         warnings,
+        speed,
     })
 }
 
@@ -269,6 +293,13 @@ mod tests {
     use super::*;
     use crate::results::fixture;
 
+    /// The hand-built results with the machine's speed drifting, as it does for real.
+    fn speedy() -> Results {
+        let mut r = fixture::results();
+        fixture::vary_speed(&mut r);
+        r
+    }
+
     #[test]
     fn gate_spec_parses_and_names_mistakes() {
         let g = parse_gate("cpu_per_request=5%, p99=10%").unwrap();
@@ -290,13 +321,13 @@ mod tests {
 
     #[test]
     fn same_file_passes() {
-        let r = fixture::results();
+        let r = speedy();
         let c = compare(&r, &r, &default_gate()).unwrap();
         assert_eq!(c.outcome(false), Outcome::Pass);
         let cpu = c
             .rows
             .iter()
-            .find(|r| r.variant == "100%" && r.metric == "cpu_vs_generator")
+            .find(|r| r.variant == "100%" && r.metric == "cpu_adjusted")
             .unwrap();
         assert!(cpu.gated);
         assert_eq!(cpu.stats.ratio, Some(1.0));
@@ -305,31 +336,36 @@ mod tests {
 
     #[test]
     fn a_twenty_percent_cpu_regression_fails() {
-        let base = fixture::results();
-        let mut new = fixture::results();
+        let base = speedy();
+        let mut new = speedy();
         for r in new.runs.iter_mut().filter(|r| r.variant == "100%") {
             r.cpu.target_us_per_request *= 1.2;
         }
         let c = compare(&base, &new, &default_gate()).unwrap();
         assert_eq!(c.outcome(false), Outcome::Fail);
-        let row = c
-            .rows
-            .iter()
-            .find(|r| r.variant == "100%" && r.metric == "cpu_per_request")
-            .unwrap();
-        assert_eq!(row.stats.verdict, Verdict::Regression);
+        let verdict = |metric: &str| {
+            c.rows
+                .iter()
+                .find(|r| r.variant == "100%" && r.metric == metric)
+                .unwrap()
+                .stats
+                .verdict
+        };
+        assert_eq!(verdict("cpu_adjusted"), Verdict::Regression);
+        // The machine's drift hides it in raw CPU.
+        assert_eq!(verdict("cpu_per_request"), Verdict::Inconclusive);
     }
 
     #[test]
     fn mismatches_are_named() {
-        let base = fixture::results();
-        let mut other = fixture::results();
+        let base = speedy();
+        let mut other = speedy();
         other.scenario.name = "sweep".into();
         assert!(matches!(
             compare(&base, &other, &default_gate()),
             Err(Mismatch::Scenario { .. })
         ));
-        let mut fewer = fixture::results();
+        let mut fewer = speedy();
         fewer.scenario.variants.pop();
         let e = compare(&base, &fewer, &default_gate()).unwrap_err();
         assert_eq!(
@@ -344,18 +380,18 @@ mod tests {
 
     #[test]
     fn a_gate_that_cannot_judge_refuses() {
-        let base = fixture::results();
-        let mut new = fixture::results();
+        let base = speedy();
+        let mut new = speedy();
         for r in new.runs.iter_mut().filter(|r| r.variant == "100%").take(1) {
             r.valid = false;
         }
         let e = compare(&base, &new, &default_gate()).unwrap_err();
         assert!(
             e.to_string()
-                .starts_with("NEW has 2 valid run(s) with `cpu_vs_generator` for variant `100%`"),
+                .starts_with("NEW has 2 valid run(s) with `cpu_adjusted` for variant `100%`"),
             "{e}"
         );
-        let mut old = fixture::results();
+        let mut old = speedy();
         for r in &mut old.runs {
             r.cpu.generator_us_per_request = 0.0;
         }
@@ -365,8 +401,8 @@ mod tests {
 
     #[test]
     fn strict_fails_on_inconclusive() {
-        let base = fixture::results();
-        let mut new = fixture::results();
+        let base = speedy();
+        let mut new = speedy();
         // One wild run makes the interval wide: inconclusive, not a regression.
         new.runs[2].cpu.target_us_per_request = 400.0;
         let c = compare(&base, &new, &default_gate()).unwrap();

@@ -40,9 +40,9 @@ pub const METRICS: &[MetricDef] = &[
         0.05,
     ),
     def(
-        "cpu_vs_generator",
+        "cpu_adjusted",
         "CPU per request, speed-adjusted",
-        "x",
+        "µs",
         Worse::Higher,
         0.05,
     ),
@@ -88,17 +88,10 @@ pub fn lookup(name: &str) -> Option<&'static MetricDef> {
 
 /// Every metric of `run`, by name. Latency percentiles and throughput come from the measured
 /// window; spans per request counts every span received over every request sent.
+/// `cpu_adjusted` needs the other runs (see `speed`) and is added by the caller.
 pub fn extract(run: &RunResult) -> BTreeMap<String, f64> {
     let mut m = BTreeMap::new();
     m.insert("cpu_per_request".into(), run.cpu.target_us_per_request);
-    // The target's CPU in units of the load generator's CPU for the same requests: machine-wide
-    // slowdowns (other tenants, frequency) hit both alike and cancel out.
-    if run.cpu.generator_us_per_request > 0.0 {
-        m.insert(
-            "cpu_vs_generator".into(),
-            run.cpu.target_us_per_request / run.cpu.generator_us_per_request,
-        );
-    }
     m.insert("p50".into(), run.latency_us.p50 as f64);
     m.insert("p90".into(), run.latency_us.p90 as f64);
     m.insert("p99".into(), run.latency_us.p99 as f64);

@@ -10,13 +10,14 @@ pub mod distribution;
 pub mod metrics;
 pub mod recommend;
 pub mod sampling;
+pub mod speed;
 pub mod verdict;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::results::{
     Calibration, CostModel, MetricSummary, NoiseFloor, Recommendation, Results, RunResult,
-    VariantSummary, Verdict,
+    SpeedFit, VariantSummary, Verdict,
 };
 
 /// Everything the statistics stage adds to a results file.
@@ -30,12 +31,21 @@ pub struct Analysis {
     pub cost_model: Option<CostModel>,
     /// The budget's recommendation.
     pub recommendation: Option<Recommendation>,
+    /// The speed adjustment behind `cpu_adjusted`.
+    pub speed: Option<SpeedFit>,
 }
 
 /// Analyses `results` with the thresholds, budget and calibration variant it records.
 pub fn analyze(results: &Results) -> Analysis {
     let sc = &results.scenario;
-    let groups = group(&results.runs, &sc.variants);
+    let mut groups = group(&results.runs, &sc.variants);
+    let speed_model = speed::fit(
+        &groups.values().map(|g| g.speed.clone()).collect::<Vec<_>>(),
+        None,
+    );
+    if let Some(m) = &speed_model {
+        add_adjusted(groups.values_mut(), m);
+    }
     let empty = Group::default();
     let base = groups.get(sc.baseline.as_str()).unwrap_or(&empty);
     let summary: Vec<VariantSummary> = sc
@@ -54,35 +64,26 @@ pub fn analyze(results: &Results) -> Analysis {
         s.variant != sc.baseline && Some(&s.variant) != sc.calibration_variant.as_ref()
     };
     let cost_model = {
-        // Speed-adjusted CPU (in generator CPU) scaled back to µs at the file's median generator
-        // cost, when the runs have it: the same ratios with far less machine noise.
-        let scale = bootstrap::median(
-            &results
-                .runs
-                .iter()
-                .filter(|r| r.valid && r.cpu.generator_us_per_request > 0.0)
-                .map(|r| r.cpu.generator_us_per_request)
-                .collect::<Vec<_>>(),
-        );
-        let adjusted = scale.is_some() && base.values("cpu_vs_generator").len() == base.valid.len();
-        let cpu_us = |g: &Group| -> Vec<f64> {
-            match scale.filter(|_| adjusted) {
-                Some(s) => g.values("cpu_vs_generator").iter().map(|v| v * s).collect(),
-                None => g.values("cpu_per_request"),
-            }
+        // Speed-adjusted CPU when every baseline run has it: the same µs with far less noise.
+        let adjusted =
+            !base.valid.is_empty() && base.values("cpu_adjusted").len() == base.valid.len();
+        let metric = if adjusted {
+            "cpu_adjusted"
+        } else {
+            "cpu_per_request"
         };
         let points: Vec<(f64, f64)> = summary
             .iter()
             .filter(|s| is_candidate(s))
             .filter_map(|s| Some((s.sampling_ratio?, groups.get(s.variant.as_str())?)))
-            .flat_map(|(r, g)| cpu_us(g).into_iter().map(move |v| (r, v)))
+            .flat_map(|(r, g)| g.values(metric).into_iter().map(move |v| (r, v)))
             .collect();
         let ratios: Vec<f64> = summary
             .iter()
             .filter(|s| is_candidate(s))
             .filter_map(|s| s.sampling_ratio)
             .collect();
-        cost::model(&points, &cpu_us(base), &ratios).map(|mut m| {
+        cost::model(&points, &base.values(metric), &ratios).map(|mut m| {
             m.speed_adjusted = adjusted;
             m
         })
@@ -96,6 +97,25 @@ pub fn analyze(results: &Results) -> Analysis {
         calibration,
         cost_model,
         recommendation,
+        speed: speed_model.map(|m| SpeedFit {
+            beta: m.beta,
+            reference_generator_us: m.reference_us,
+            runs: m.runs as u32,
+        }),
+    }
+}
+
+/// Adds `cpu_adjusted` to every valid run of `groups` that has a speed reading.
+pub fn add_adjusted<'a>(
+    groups: impl IntoIterator<Item = &'a mut Group>,
+    model: &speed::SpeedModel,
+) {
+    for g in groups {
+        for (metrics, reading) in g.valid.iter_mut().zip(&g.speed) {
+            if let Some(v) = model.adjust(*reading) {
+                metrics.insert("cpu_adjusted".into(), v);
+            }
+        }
     }
 }
 
@@ -111,6 +131,7 @@ pub fn apply(results: &mut Results, analysis: Analysis) {
     results.calibration = analysis.calibration;
     results.cost_model = analysis.cost_model;
     results.recommendation = analysis.recommendation;
+    results.speed = analysis.speed;
 }
 
 /// The runs of one variant, split into valid metric values and a count of invalid runs.
@@ -118,6 +139,9 @@ pub fn apply(results: &mut Results, analysis: Analysis) {
 pub struct Group {
     /// Metrics of each valid run.
     pub valid: Vec<BTreeMap<String, f64>>,
+    /// (generator, target) CPU µs per request of each valid run, in the order of `valid`
+    /// (zeros where the generator's CPU was not measured: `speed::fit` skips them).
+    pub speed: Vec<speed::Reading>,
     /// Invalid runs.
     pub invalid: u32,
     /// Environment of the variant (from its first run).
@@ -150,6 +174,10 @@ pub fn group<'a>(runs: &[RunResult], variants: &'a [String]) -> BTreeMap<&'a str
             }
             if run.valid {
                 g.valid.push(metrics::extract(run));
+                g.speed.push((
+                    run.cpu.generator_us_per_request,
+                    run.cpu.target_us_per_request,
+                ));
             } else {
                 g.invalid += 1;
             }

@@ -113,3 +113,32 @@ fn analysis_is_deterministic() {
     let r = fixture::results();
     assert_eq!(analyze(&r), analyze(&r));
 }
+
+#[test]
+fn speed_adjustment_removes_a_drift_that_raw_cpu_keeps() {
+    let mut r = fixture::results();
+    fixture::vary_speed(&mut r);
+    let a = analyze(&r);
+    let fit = a.speed.unwrap();
+    // Each variant's runs drift by the same factors, so the pooled fit finds the elasticity
+    // exactly where the fixture's own variation does not disturb it much.
+    assert!((0.3..=1.2).contains(&fit.beta), "{fit:?}");
+    assert_eq!(fit.runs, 9);
+    let full = &a.summary[2].metrics;
+    let width = |m: &MetricSummary| m.ci_high.unwrap() - m.ci_low.unwrap();
+    assert!(
+        width(&full["cpu_adjusted"]) < width(&full["cpu_per_request"]),
+        "{:?} vs {:?}",
+        full["cpu_adjusted"],
+        full["cpu_per_request"]
+    );
+    assert!(a.cost_model.unwrap().speed_adjusted);
+}
+
+#[test]
+fn without_speed_variation_there_is_no_adjusted_cpu() {
+    let a = analyze(&fixture::results());
+    assert!(a.speed.is_none());
+    assert!(!a.summary[2].metrics.contains_key("cpu_adjusted"));
+    assert!(!a.cost_model.unwrap().speed_adjusted);
+}

@@ -6,7 +6,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::super::model::ChartModel;
-use super::legend::{Entry, Swatch, column_width, draw_column};
+use super::legend::{Entry, Swatch, beside};
 use super::style::{
     Ctx, GRID, GRID_LIGHT, INK, fmt_num, frame, padded, text, titled, variant_colours,
 };
@@ -91,10 +91,7 @@ pub(super) fn draw<DB: DrawingBackend>(
             }
         })
         .collect();
-    let (w, _) = area.dim_in_pixel();
-    let legend_w = column_width(&area, &entries, w * 36 / 100);
-    let (plot_area, legend_area) = area.split_horizontally(w.saturating_sub(legend_w));
-    draw_column(&legend_area, &entries)?;
+    let plot_area = beside(&area, &entries)?;
 
     let max_x = series
         .iter()

@@ -40,7 +40,7 @@ fn column_metrics(n: usize, height: u32) -> (i32, f64) {
 
 /// Pixel width a column legend of `entries` needs in `area` (whose height it uses to pick the
 /// text size), at most `max`.
-pub(super) fn column_width<DB: DrawingBackend>(
+fn column_width<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     entries: &[Entry],
     max: u32,
@@ -93,10 +93,7 @@ fn draw_swatch<DB: DrawingBackend>(
 
 /// Draws `entries` top to bottom in `area` (a strip to the right of the plot), shrinking the
 /// row height and text when there are many.
-pub(super) fn draw_column<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    entries: &[Entry],
-) -> Result<()> {
+fn draw_column<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, entries: &[Entry]) -> Result<()> {
     if entries.is_empty() {
         return Ok(());
     }
@@ -112,6 +109,19 @@ pub(super) fn draw_column<DB: DrawingBackend>(
             .ctx("legend text")?;
     }
     Ok(())
+}
+
+/// Splits a legend column (at most 36% of the width) off the right of `area`, draws `entries`
+/// in it, and returns the plot's part.
+pub(super) fn beside<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[Entry],
+) -> Result<DrawingArea<DB, Shift>> {
+    let (w, _) = area.dim_in_pixel();
+    let legend_w = column_width(area, entries, w * 36 / 100);
+    let (plot_area, legend_area) = area.split_horizontally(w.saturating_sub(legend_w));
+    draw_column(&legend_area, entries)?;
+    Ok(plot_area)
 }
 
 /// Draws `entries` left to right, centred, in a one-line strip (above a plot).

@@ -91,11 +91,12 @@ pub fn noise_floor(results: &Results) -> Section {
                     "Metric",
                     "A/A change",
                     "95% interval",
+                    "Noise (half-width)",
                     "Minimum detectable effect",
                 ]
                 .map(String::from)
                 .to_vec(),
-                numeric: vec![false, true, true, true],
+                numeric: vec![false, true, true, true, true],
                 rows,
             }),
         ],
@@ -135,8 +136,7 @@ pub fn cost_model(results: &Results) -> Option<Section> {
                 m.points,
                 m.r_squared,
                 if m.speed_adjusted {
-                    " Fitted on speed-adjusted CPU, expressed in µs at this file's median \
-                     machine speed."
+                    " Fitted on speed-adjusted CPU (µs at the runs' mean machine speed)."
                 } else {
                     ""
                 }

@@ -13,10 +13,7 @@ const COLUMNS: [(&str, &str); 6] = [
     ("throughput", "Throughput"),
     ("rss_mean", "Memory (RSS, all processes)"),
     ("cpu_per_request", "CPU per request"),
-    (
-        "cpu_vs_generator",
-        "CPU per request, speed-adjusted (in generator CPU)",
-    ),
+    ("cpu_adjusted", "CPU per request, speed-adjusted"),
 ];
 
 /// The overhead section.
@@ -67,10 +64,10 @@ pub fn section(results: &Results) -> Section {
             Block::Paragraph(vec![
                 text(
                     "Each cell: the median over valid runs; the change against the baseline \
-                     with its 95% bootstrap interval; the verdict. Speed-adjusted CPU is the \
-                     target's CPU per request divided by the load generator's, whose work per \
-                     request is the same in every variant: a machine that runs slower during \
-                     one run slows both, so the ratio cancels it and varies much less. ",
+                     with its 95% bootstrap interval; the verdict. Speed-adjusted CPU carries \
+                     each run's CPU per request to one machine speed, gauged by the load \
+                     generator's CPU per request (the same work in every variant): a machine \
+                     that runs slower during one run slows both. ",
                 ),
                 Inline::Strong("✗ worse".into()),
                 text(" / "),
@@ -83,11 +80,27 @@ pub fn section(results: &Results) -> Section {
                 text(thresholds.join(", ")),
                 text("."),
             ]),
+            speed_note(results),
             Block::Details {
                 summary: "Every metric".into(),
                 blocks: vec![all_metrics(results)],
             },
         ],
+    }
+}
+
+fn speed_note(results: &Results) -> Block {
+    match &results.speed {
+        Some(s) => para(format!(
+            "Speed adjustment: ln(target CPU) = level of the variant + {:.2} x ln(generator CPU), \
+             fitted within variants over {} runs; every run is carried to a generator CPU of \
+             {:.1} µs per request.",
+            s.beta, s.runs, s.reference_generator_us
+        )),
+        None => para(
+            "No speed adjustment: too few runs per variant (or no generator CPU readings) to fit \
+             how the target's CPU follows the machine's speed.",
+        ),
     }
 }
 
