@@ -73,7 +73,11 @@ pub fn cell(metric: &str, m: &MetricSummary) -> Vec<String> {
         return lines;
     }
     match (m.ratio, m.ci_low, m.ci_high) {
-        (Some(r), Some(lo), Some(hi)) => lines.push(format!("{} {}", change(r), interval(lo, hi))),
+        // Change and interval on lines of their own keep wide tables narrow.
+        (Some(r), Some(lo), Some(hi)) => {
+            lines.push(change(r));
+            lines.push(interval(lo, hi));
+        }
         (Some(r), _, _) => lines.push(change(r)),
         _ => {}
     }

@@ -5,10 +5,10 @@ use std::fmt::Write as _;
 
 use super::document::{Block, Document, Inline, Table};
 
-const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1100px;\
+const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1280px;\
 margin:2rem auto;padding:0 1rem;color:#1b1f24;line-height:1.45}\
 h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2.2rem;border-bottom:1px solid #d0d7de;\
-padding-bottom:.3rem}table{border-collapse:collapse;margin:.8rem 0;font-size:.9rem}\
+padding-bottom:.3rem}div.t{overflow-x:auto;margin:.8rem 0}table{border-collapse:collapse;font-size:.85rem}\
 th,td{border:1px solid #d0d7de;padding:.35rem .6rem;vertical-align:top}th{background:#f6f8fa}\
 td.n{text-align:right;white-space:nowrap}code,pre{background:#f6f8fa;border-radius:4px}\
 code{padding:.1rem .3rem}pre{padding:.8rem;overflow-x:auto}figure{margin:1.2rem 0}\
@@ -117,7 +117,8 @@ fn inline(inlines: &[Inline]) -> String {
 }
 
 fn table(out: &mut String, t: &Table) {
-    out.push_str("<table>\n<thead><tr>");
+    // A wide table scrolls inside its own box instead of widening the page.
+    out.push_str("<div class=\"t\"><table>\n<thead><tr>");
     for h in &t.header {
         let _ = write!(out, "<th>{}</th>", escape(h));
     }
@@ -135,5 +136,5 @@ fn table(out: &mut String, t: &Table) {
         }
         out.push_str("</tr>\n");
     }
-    out.push_str("</tbody>\n</table>\n");
+    out.push_str("</tbody>\n</table></div>\n");
 }
