@@ -208,16 +208,16 @@ impl SelfCpu {
         self.started = true;
     }
 
-    /// (generator µs, sink µs) since the first sample.
-    pub fn totals_us(&self) -> (f64, f64) {
+    /// (generator µs, sink µs, all threads µs) since the first sample.
+    pub fn totals_us(&self) -> (f64, f64, f64) {
         self.threads
             .values()
-            .fold((0.0, 0.0), |(g, s), (role, first, last)| {
+            .fold((0.0, 0.0, 0.0), |(g, s, all), (role, first, last)| {
                 let us = last.saturating_sub(*first) as f64 / 1e3;
                 match role {
-                    Role::Generator => (g + us, s),
-                    Role::Sink => (g, s + us),
-                    Role::Sampler => (g, s),
+                    Role::Generator => (g + us, s, all + us),
+                    Role::Sink => (g, s + us, all + us),
+                    Role::Sampler => (g, s, all + us),
                 }
             })
     }

@@ -409,17 +409,14 @@ async fn measure(
 
     // Wait for the window, watching the target and the interrupt.
     let mut target_problem: Option<String> = None;
-    let mut window_cpu: Option<(Instant, f64)> = None;
-    let mut end_cpu: Option<(Instant, f64)> = None;
     let window =
         sampler::Sampler::start(running.pids(), from, to).context("starting the sampler thread")?;
-    let me = std::process::id();
     let mut last = (Instant::now(), 0_u64);
     loop {
         tokio::select! {
-            // Wake every 50 ms, and exactly at the window's edges, so the CPU counters are read
-            // over the same interval as the requests measured.
-            () = tokio::time::sleep_until(next_wake(window_cpu.is_none(), end_cpu.is_none(), from, to).into()) => {}
+            // Wake every 50 ms to watch the target and show progress; the sampler thread reads
+            // the CPU counters exactly at the window's edges.
+            () = tokio::time::sleep(Duration::from_millis(50)) => {}
             () = interrupt::interrupted(cancel) => {
                 driver.abort();
                 if let Some(b) = &bar { b.abandon_with_message("interrupted"); }
@@ -434,12 +431,6 @@ async fn measure(
             }
         }
         let now = Instant::now();
-        if window_cpu.is_none() && now >= from {
-            window_cpu = Some((now, sampler::cpu_us(me).unwrap_or(0.0)));
-        }
-        if end_cpu.is_none() && now >= to {
-            end_cpu = Some((now, sampler::cpu_us(me).unwrap_or(0.0)));
-        }
         if target_problem.is_none() {
             target_problem = running.exited();
             if target_problem.is_some() {
@@ -456,7 +447,6 @@ async fn measure(
             b.set_position(now.saturating_duration_since(plan_start).as_secs());
         }
     }
-    let end_cpu = end_cpu.unwrap_or_else(|| (Instant::now(), sampler::cpu_us(me).unwrap_or(0.0)));
     let window = window.finish();
     if let Some(b) = bar {
         b.finish_and_clear();
@@ -468,10 +458,8 @@ async fn measure(
     settle(sink).await;
 
     let measured = recorder.snapshot();
-    let (wall, generator_us) = match window_cpu {
-        Some((t0, g0)) => ((end_cpu.0 - t0).as_secs_f64(), (end_cpu.1 - g0).max(0.0)),
-        None => (0.0, 0.0),
-    };
+    // The whole harness (generator, sink, sampler) against its CPUs, for the saturation check.
+    let (wall, generator_us) = (window.wall_s, window.harness_us);
     let per_process_us = &window.target_us;
     let target_us: f64 = per_process_us.values().sum();
     let per_request = |us: f64| {
@@ -674,17 +662,6 @@ fn failed_run(
 
 /// The next time the measuring loop should look: in 50 ms, or at a window edge not yet passed
 /// if that comes sooner.
-fn next_wake(before_start: bool, before_end: bool, from: Instant, to: Instant) -> Instant {
-    let mut wake = Instant::now() + Duration::from_millis(50);
-    if before_start {
-        wake = wake.min(from);
-    }
-    if before_end {
-        wake = wake.min(to);
-    }
-    wake
-}
-
 /// Waits until the sink's counts stop changing (the target flushed on shutdown).
 async fn settle(sink: &Sink) {
     let deadline = Instant::now() + Duration::from_secs(5);

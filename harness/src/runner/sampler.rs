@@ -51,6 +51,8 @@ pub struct WindowSamples {
     pub generator_us: f64,
     /// CPU µs of the embedded sink's threads.
     pub sink_us: f64,
+    /// CPU µs of every thread of the harness (generator, sink and sampler).
+    pub harness_us: f64,
     /// RSS samples per target process, MB.
     pub rss_mb: BTreeMap<String, Vec<f64>>,
 }
@@ -152,7 +154,7 @@ fn sample_window(
     }
     out.wall_s = (last - first).as_secs_f64();
     out.target_us = target.totals_us();
-    (out.generator_us, out.sink_us) = own.totals_us();
+    (out.generator_us, out.sink_us, out.harness_us) = own.totals_us();
     out
 }
 

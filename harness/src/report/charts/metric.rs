@@ -9,6 +9,35 @@ use super::super::model::{ChartModel, Interval, VariantChart};
 use super::bars::{Bar, Paint, Panel, Rows, draw_panel};
 use super::style::{frame, variant_colours};
 
+/// One bar per variant that has `metric`, in the variant's colour, and the baseline's value.
+pub(super) fn bars_of(
+    model: &ChartModel,
+    colours: &[RGBColor],
+    metric: impl Fn(&VariantChart) -> Option<Interval>,
+) -> (Vec<Bar>, Option<f64>) {
+    let bars = model
+        .variants
+        .iter()
+        .zip(colours)
+        .enumerate()
+        .filter_map(|(row, (v, c))| {
+            metric(v).map(|value| Bar {
+                row,
+                slot: 0,
+                value,
+                paint: Paint::Filled(*c),
+            })
+        })
+        .collect();
+    let reference = model
+        .variants
+        .iter()
+        .find(|v| v.baseline)
+        .and_then(&metric)
+        .map(|i| i.value);
+    (bars, reference)
+}
+
 /// Draws the chart of `metric` for every variant, titled `title`, x axis `x_desc`.
 pub(super) fn single_metric<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
@@ -24,26 +53,7 @@ pub(super) fn single_metric<DB: DrawingBackend>(
     )?;
     let rows = Rows::new(&area, model);
     let colours = variant_colours(model);
-    let bars = model
-        .variants
-        .iter()
-        .zip(&colours)
-        .enumerate()
-        .filter_map(|(row, (v, c))| {
-            metric(v).map(|value| Bar {
-                row,
-                slot: 0,
-                value,
-                paint: Paint::Filled(*c),
-            })
-        })
-        .collect();
-    let reference = model
-        .variants
-        .iter()
-        .find(|v| v.baseline)
-        .and_then(metric)
-        .map(|i| i.value);
+    let (bars, reference) = bars_of(model, &colours, metric);
     let panel = Panel {
         caption: None,
         x_desc,

@@ -6,7 +6,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::super::model::ChartModel;
-use super::bars::{Bar, Paint, Panel, Rows, draw_panel};
+use super::bars::{Panel, Rows, draw_panel};
+use super::metric::bars_of;
 use super::style::{frame, titled, variant_colours};
 
 /// File stem.
@@ -53,29 +54,12 @@ pub(super) fn draw<DB: DrawingBackend>(
     let breaks: Vec<u32> = (1..k).map(|i| rows.width + each * i).collect();
     let panels = area.split_by_breakpoints(breaks, Vec::<u32>::new());
     for (i, (proc_name, panel_area)) in procs.iter().zip(panels.iter()).enumerate() {
-        let bars = model
-            .variants
-            .iter()
-            .zip(&colours)
-            .enumerate()
-            .filter_map(|(row, (v, c))| {
-                v.rss_mean_mb
-                    .iter()
-                    .find(|(p, _)| p == proc_name)
-                    .map(|(_, value)| Bar {
-                        row,
-                        slot: 0,
-                        value: *value,
-                        paint: Paint::Filled(*c),
-                    })
-            })
-            .collect();
-        let reference = model
-            .variants
-            .iter()
-            .find(|v| v.baseline)
-            .and_then(|v| v.rss_mean_mb.iter().find(|(p, _)| p == proc_name))
-            .map(|(_, value)| value.value);
+        let (bars, reference) = bars_of(model, &colours, |v| {
+            v.rss_mean_mb
+                .iter()
+                .find(|(p, _)| p == proc_name)
+                .map(|(_, value)| *value)
+        });
         let caption = format!("process: {proc_name}");
         let panel = Panel {
             caption: Some(&caption),
