@@ -81,6 +81,10 @@ enum Command {
         /// HTTP listen address.
         #[arg(long, default_value = "127.0.0.1:4318")]
         http: SocketAddr,
+        /// Play a collector fault: down, slow:<duration>, error:<ratio>, reject,
+        /// flap:<up>/<down>, blackhole.
+        #[arg(long)]
+        fault: Option<String>,
     },
 }
 
@@ -125,7 +129,7 @@ pub async fn run(args: Vec<String>) -> anyhow::Result<ExitCode> {
             markdown,
             strict,
         } => compare(&base, &new, &max_regression, markdown.as_deref(), strict),
-        Command::Sink { grpc, http } => sink(grpc, http).await,
+        Command::Sink { grpc, http, fault } => sink(grpc, http, fault.as_deref()).await,
     }
 }
 
@@ -321,17 +325,23 @@ fn shell_quote(arg: &str) -> String {
     }
 }
 
-async fn sink(grpc: SocketAddr, http: SocketAddr) -> anyhow::Result<ExitCode> {
+async fn sink(grpc: SocketAddr, http: SocketAddr, fault: Option<&str>) -> anyhow::Result<ExitCode> {
+    let fault = fault
+        .map(str::parse::<crate::sink::Fault>)
+        .transpose()
+        .map_err(|e| InputError(format!("--fault: {e}")))?;
     let sink = Sink::start(SinkOptions {
         grpc,
         http,
         keep_spans: false,
         background: false,
+        fault,
     })?;
     println!(
-        "otelbench sink: OTLP gRPC on {}, HTTP on {} (Ctrl-C to stop)",
+        "otelbench sink: OTLP gRPC on {}, HTTP on {}{} (Ctrl-C to stop)",
         sink.grpc_endpoint(),
-        sink.http_endpoint()
+        sink.http_endpoint(),
+        fault.map_or_else(String::new, |f| format!(", playing the fault {f}"))
     );
     let mut cancel = runner::interrupt::install();
     let mut last = sink.stats().counts();
@@ -348,7 +358,11 @@ async fn sink(grpc: SocketAddr, http: SocketAddr) -> anyhow::Result<ExitCode> {
         }
     }
     let counts = sink.stats().counts();
+    let recovery = sink.stats().recovery();
     sink.stop().await?;
     println!("{}", serde_json::to_string(&counts)?);
+    if matches!(fault, Some(crate::sink::Fault::Flap { .. })) {
+        println!("{}", serde_json::to_string(&recovery)?);
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -34,7 +34,8 @@ pub fn write_all(dir: &Path, results: &Results) -> anyhow::Result<Vec<PathBuf>> 
             title: c.title.clone(),
         })
         .collect();
-    let doc = sections::document(results, &delivery, &refs);
+    let faults = stats::faults::summarize(results);
+    let doc = sections::document(results, &delivery, &faults, &refs);
     let svgs: BTreeMap<String, String> = charts
         .iter()
         .map(|c| (c.name.to_string(), c.svg.clone()))

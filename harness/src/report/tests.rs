@@ -19,9 +19,11 @@ fn analysed() -> Results {
 
 fn doc(r: &Results) -> document::Document {
     let delivery = stats::delivery::delivery(r);
+    let faults = stats::faults::summarize(r);
     sections::document(
         r,
         &delivery,
+        &faults,
         &[sections::ChartRef {
             name: "latency".into(),
             title: "Latency by percentile".into(),

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use super::{
-    Cpu, Environment, Jobs, Latency, LoadResult, Memory, Placement, Results, RunResult,
-    ScenarioRef, SpanAccounting, Telemetry,
+    CollectorRun, Cpu, Environment, Jobs, Latency, LoadResult, Memory, Placement, Results,
+    RunResult, ScenarioRef, SpanAccounting, Telemetry,
 };
 
 /// CPU µs per request of each variant's three repetitions.
@@ -114,12 +114,19 @@ pub fn run(variant: &str, repetition: u32, cpu: f64) -> RunResult {
                 exported: spans,
                 failed: 0,
                 dropped: 0,
+                export_calls: 40,
+                failed_calls: 0,
             }),
         },
         jobs: Jobs::default(),
         placement: Placement {
             generator_cpus: vec![0],
             target_cpus: vec![1],
+        },
+        collector: CollectorRun {
+            kind: "embedded".into(),
+            counted: true,
+            ..CollectorRun::default()
         },
     }
 }

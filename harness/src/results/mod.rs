@@ -113,6 +113,56 @@ pub struct RunResult {
     pub jobs: Jobs,
     /// Placement actually used.
     pub placement: Placement,
+    /// The collector: kind, the fault it played, and its own cost when it is a process.
+    #[serde(default)]
+    pub collector: CollectorRun,
+}
+
+/// The collector of one run.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct CollectorRun {
+    /// `embedded` (the harness's sink), `rotel` (rotel-agent, blackhole exporter), `rotel+sink`
+    /// (rotel-agent exporting to the embedded sink) or `external`.
+    pub kind: String,
+    /// The fault the embedded sink played (`down`, `slow:500ms`, ...), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<String>,
+    /// Whether `telemetry.*_received` were counted (by the embedded sink, directly or behind
+    /// rotel). When false only the target's own accounting tells what was delivered.
+    #[serde(default)]
+    pub counted: bool,
+    /// The collector process's CPU / requests measured, µs (rotel).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_us_per_request: Option<f64>,
+    /// The collector process's CPU / wall time, cores (rotel).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cores: Option<f64>,
+    /// The collector process's RSS, MB (rotel).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_mb: Option<Memory>,
+    /// Exports the fault refused (`error`, `reject`).
+    #[serde(default)]
+    pub exports_refused: u64,
+    /// Connections the `blackhole` fault swallowed.
+    #[serde(default)]
+    pub connections_blackholed: u64,
+    /// Outages of a `flap` fault.
+    #[serde(default)]
+    pub outages: u64,
+    /// How delivery resumed after each return of a flapping collector.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery: Option<Recovery>,
+}
+
+/// How delivery resumed after each return of a flapping collector.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Recovery {
+    /// Times the collector came back after an outage.
+    pub returns: u64,
+    /// Of those, the ones followed by an accepted export before the next outage or the end.
+    pub recovered: u64,
+    /// Time from each return to the first accepted export after it, ms.
+    pub recovery_ms: Vec<f64>,
 }
 
 /// Load delivered in the measured window.
@@ -241,6 +291,12 @@ pub struct SpanAccounting {
     pub failed: u64,
     /// Spans dropped by a full queue.
     pub dropped: u64,
+    /// Span export calls made.
+    #[serde(default)]
+    pub export_calls: u64,
+    /// Span export calls that failed (after the exporter's own retries).
+    #[serde(default)]
+    pub failed_calls: u64,
 }
 
 /// Background jobs over the whole run.

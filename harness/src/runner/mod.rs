@@ -2,6 +2,7 @@
 //! warm up, measure (load, CPU, RSS), stop the target so it flushes, let the sink settle,
 //! record, and rewrite results.json before the next run.
 
+pub mod collector;
 pub mod cpu;
 pub mod health;
 pub mod interrupt;
@@ -22,13 +23,13 @@ use crate::load::recorder::Recorder;
 use crate::load::{self, LoadPlan};
 use crate::plan::{PlannedRun, plan};
 use crate::results::{
-    self, Cpu, JobLatency, Jobs, Latency, LoadResult, PerRequest, Placement, Results, RunResult,
-    ScenarioRef, SpanAccounting, Telemetry,
+    self, CollectorRun, Cpu, JobLatency, Jobs, Latency, LoadResult, PerRequest, Placement, Results,
+    RunResult, ScenarioRef, SpanAccounting, Telemetry,
 };
 use crate::scenario::{CollectorSpec, Model, Scenario, TargetSpec, Variant};
-use crate::sink::{Sink, SinkOptions};
 use crate::stats;
 
+use self::collector::RunCollector;
 use self::target::{Launch, Running};
 
 /// How long a target gets to exit after SIGTERM before SIGKILL.
@@ -68,6 +69,10 @@ pub fn resolve(scenario: &Scenario) -> anyhow::Result<ResolvedTarget> {
             "placement needs `taskset` (util-linux); install it or set placement.pin = false",
         )?;
     }
+    let rotel = match &scenario.collector {
+        CollectorSpec::Rotel { binary, .. } => Some(collector::find_rotel(binary.as_deref())?),
+        _ => None,
+    };
     match &scenario.target {
         TargetSpec::Builtin { binary, .. } => {
             let path = match binary {
@@ -88,6 +93,7 @@ pub fn resolve(scenario: &Scenario) -> anyhow::Result<ResolvedTarget> {
             );
             Ok(ResolvedTarget {
                 target_app: Some(path),
+                rotel,
             })
         }
         TargetSpec::Command { command, .. } => {
@@ -97,7 +103,10 @@ pub fn resolve(scenario: &Scenario) -> anyhow::Result<ResolvedTarget> {
                     command[0]
                 )
             })?;
-            Ok(ResolvedTarget { target_app: None })
+            Ok(ResolvedTarget {
+                target_app: None,
+                rotel,
+            })
         }
     }
 }
@@ -106,8 +115,10 @@ pub fn resolve(scenario: &Scenario) -> anyhow::Result<ResolvedTarget> {
 #[derive(Debug, Clone)]
 pub struct ResolvedTarget {
     target_app: Option<PathBuf>,
+    rotel: Option<PathBuf>,
 }
 
+/// Finds `program` (a path, or a name on PATH).
 fn which(program: &str) -> anyhow::Result<PathBuf> {
     if program.contains('/') {
         let p = PathBuf::from(program);
@@ -235,6 +246,15 @@ fn one_line(run: &RunResult) -> String {
     )
 }
 
+/// The placement prefix (`taskset ...`) of the target's processes.
+fn target_prefix(scenario: &Scenario) -> Vec<String> {
+    if scenario.placement.pin {
+        placement::taskset_prefix(&scenario.placement.target_cpus)
+    } else {
+        Vec::new()
+    }
+}
+
 /// Everything a run needs to launch the target.
 fn launch(
     scenario: &Scenario,
@@ -243,11 +263,7 @@ fn launch(
     endpoint: &str,
     storage_env: &BTreeMap<String, String>,
 ) -> anyhow::Result<Launch> {
-    let prefix = if scenario.placement.pin {
-        placement::taskset_prefix(&scenario.placement.target_cpus)
-    } else {
-        Vec::new()
-    };
+    let prefix = target_prefix(scenario);
     let with_prefix = |argv: Vec<String>| prefix.iter().cloned().chain(argv).collect::<Vec<_>>();
     let mut env: BTreeMap<String, String> = BTreeMap::new();
     // A clean environment apart from what a process needs to run at all.
@@ -319,19 +335,23 @@ async fn run_one(
     if *cancel.borrow() {
         return Err(Interrupted.into());
     }
-    let sink = Sink::start(SinkOptions {
-        background: true,
-        ..SinkOptions::default()
-    })?;
     let http = variant
         .env
         .get("OTEL_EXPORTER_OTLP_PROTOCOL")
         .is_some_and(|p| p.starts_with("http"));
-    let endpoint = match &scenario.collector {
-        CollectorSpec::Embedded if http => sink.http_endpoint(),
-        CollectorSpec::Embedded => sink.grpc_endpoint(),
-        CollectorSpec::External { endpoint } => endpoint.clone(),
+    // A collector that cannot start is a failed run, like a target that cannot.
+    let mut collector = match RunCollector::start(
+        &scenario.collector,
+        variant.fault,
+        resolved.rotel.as_deref(),
+        &target_prefix(scenario),
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(e) => return Ok(failed_run(scenario, variant, planned, &format!("{e:#}"))),
     };
+    let endpoint = collector.endpoint(http);
     let storage = match &scenario.target {
         TargetSpec::Builtin {
             db,
@@ -346,7 +366,18 @@ async fn run_one(
     let launched =
         launch(scenario, resolved, variant, &endpoint, &storage_env).and_then(Running::start);
     let result = match launched {
-        Ok(running) => measure(scenario, variant, planned, running, &sink, cancel, progress).await,
+        Ok(running) => {
+            measure(
+                scenario,
+                variant,
+                planned,
+                running,
+                &mut collector,
+                cancel,
+                progress,
+            )
+            .await
+        }
         Err(e) => Err(e),
     };
     // A run that could not measure (the target would not start or become ready) is recorded
@@ -357,7 +388,7 @@ async fn run_one(
         }
         other => other,
     };
-    let _ = sink.stop().await;
+    collector.stop().await;
     if let Some(s) = storage {
         s.remove().await;
     }
@@ -369,7 +400,7 @@ async fn measure(
     variant: &Variant,
     planned: PlannedRun,
     mut running: Running,
-    sink: &Sink,
+    collector: &mut RunCollector,
     cancel: &mut watch::Receiver<bool>,
     progress: bool,
 ) -> anyhow::Result<RunResult> {
@@ -394,6 +425,7 @@ async fn measure(
         .base_url()
         .context("the target's address is unknown")?
         .to_string();
+    collector.expect_delivery(true);
     let l = &scenario.load;
     let plan = LoadPlan {
         base_url,
@@ -409,8 +441,13 @@ async fn measure(
 
     // Wait for the window, watching the target and the interrupt.
     let mut target_problem: Option<String> = None;
+    let processes = running
+        .pids()
+        .into_iter()
+        .chain(collector.process())
+        .collect();
     let window =
-        sampler::Sampler::start(running.pids(), from, to).context("starting the sampler thread")?;
+        sampler::Sampler::start(processes, from, to).context("starting the sampler thread")?;
     let mut last = (Instant::now(), 0_u64);
     loop {
         tokio::select! {
@@ -432,7 +469,7 @@ async fn measure(
         }
         let now = Instant::now();
         if target_problem.is_none() {
-            target_problem = running.exited();
+            target_problem = running.exited().or_else(|| collector.exited());
             if target_problem.is_some() {
                 driver.abort();
             }
@@ -451,15 +488,22 @@ async fn measure(
     if let Some(b) = bar {
         b.finish_and_clear();
     }
+    collector.expect_delivery(false);
     let stopped = running.stop(STOP_GRACE).await;
     if target_problem.is_none() && !stopped.problems.is_empty() {
         target_problem = Some(stopped.problems.join("; "));
     }
-    settle(sink).await;
+    if let Some(problem) = collector.drain().await {
+        target_problem.get_or_insert(problem);
+    }
 
+    let mut window = window;
     let measured = recorder.snapshot();
     // The whole harness (generator, sink, sampler) against its CPUs, for the saturation check.
     let (wall, generator_us) = (window.wall_s, window.harness_us);
+    // The collector process is measured like the target, and reported on its own.
+    let collector_us = window.target_us.remove(collector::PROCESS);
+    let collector_rss = window.rss_mb.remove(collector::PROCESS);
     let per_process_us = &window.target_us;
     let target_us: f64 = per_process_us.values().sum();
     let per_request = |us: f64| {
@@ -476,7 +520,13 @@ async fn measure(
     } else {
         0.0
     };
-    let counts = sink.stats().counts();
+    let counts = collector.counts().unwrap_or_default();
+    let mut collector_run = collector.record();
+    collector_run.cpu_us_per_request = collector_us.map(per_request);
+    collector_run.cores = collector_us
+        .filter(|_| wall > 0.0)
+        .map(|us| us / 1e6 / wall);
+    collector_run.memory_mb = collector_rss.as_deref().map(sampler::summarize);
     let lag = Latency::from_histogram(&measured.lag);
     let generator_cpus = if scenario.placement.pin {
         scenario.placement.generator_cpus.len()
@@ -511,6 +561,8 @@ async fn measure(
                 acc.exported += get("exported");
                 acc.failed += get("failed");
                 acc.dropped += get("dropped");
+                acc.export_calls += get("export_calls");
+                acc.failed_calls += get("failed_calls");
                 acc
             })
     });
@@ -619,6 +671,7 @@ async fn measure(
         } else {
             Placement::default()
         },
+        collector: collector_run,
     })
 }
 
@@ -657,25 +710,10 @@ fn failed_run(
         telemetry: Telemetry::default(),
         jobs: Jobs::default(),
         placement: Placement::default(),
-    }
-}
-
-/// The next time the measuring loop should look: in 50 ms, or at a window edge not yet passed
-/// if that comes sooner.
-/// Waits until the sink's counts stop changing (the target flushed on shutdown).
-async fn settle(sink: &Sink) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut last = sink.stats().counts();
-    let mut stable_since = Instant::now();
-    while Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        let now = sink.stats().counts();
-        if now != last {
-            last = now;
-            stable_since = Instant::now();
-        } else if stable_since.elapsed() >= Duration::from_millis(300) {
-            break;
-        }
+        collector: CollectorRun {
+            fault: variant.fault.map(|f| f.to_string()),
+            ..CollectorRun::default()
+        },
     }
 }
 

@@ -36,8 +36,9 @@ pub struct Launch {
     pub health_json: bool,
 }
 
+/// One child process with its output captured.
 #[derive(Debug)]
-struct Proc {
+pub(super) struct Proc {
     name: &'static str,
     child: Child,
     stdout: Arc<Mutex<Vec<String>>>,
@@ -46,7 +47,8 @@ struct Proc {
 }
 
 impl Proc {
-    fn spawn(
+    /// Starts `argv` with exactly `env`; it is killed if dropped while running.
+    pub(super) fn spawn(
         name: &'static str,
         argv: &[String],
         env: &BTreeMap<String, String>,
@@ -109,19 +111,39 @@ impl Proc {
         })
     }
 
-    fn tail(&self) -> String {
+    /// The last lines of stderr (or the first of stdout, for a program that logs there).
+    pub(super) fn tail(&self) -> String {
         let t = self
             .stderr
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if t.is_empty() {
-            "(no output on stderr)".into()
+        if !t.is_empty() {
+            return t.iter().cloned().collect::<Vec<_>>().join("\n  ");
+        }
+        let out = self
+            .stdout
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if out.is_empty() {
+            "(no output)".into()
         } else {
-            t.iter().cloned().collect::<Vec<_>>().join("\n  ")
+            out.iter()
+                .rev()
+                .take(TAIL_LINES)
+                .rev()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("\n  ")
         }
     }
 
-    fn exited(&mut self) -> Option<String> {
+    /// Its pid while it runs.
+    pub(super) fn id(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    /// A description of its exit, if it has exited.
+    pub(super) fn exited(&mut self) -> Option<String> {
         match self.child.try_wait() {
             Ok(Some(status)) => Some(format!(
                 "the {} process exited ({status}); its last stderr lines:\n  {}",
@@ -132,7 +154,8 @@ impl Proc {
         }
     }
 
-    async fn stop(&mut self, grace: Duration) -> Option<String> {
+    /// SIGTERM, then SIGKILL after `grace`; a problem if it did not stop cleanly.
+    pub(super) async fn stop(&mut self, grace: Duration) -> Option<String> {
         if let Some(pid) = self.child.id() {
             let _ = kill(Pid::from_raw(pid as i32), Signal::SIGTERM);
         }

@@ -4,6 +4,7 @@
 //! the line they stand on; validation (`validate`) checks meaning without touching the machine;
 //! resolving against the machine (CPUs, binaries) happens when a run is planned.
 
+pub mod collector;
 pub mod decide;
 pub mod defaults;
 pub mod error;
@@ -17,6 +18,8 @@ use serde::{Deserialize, Serialize};
 use serde_spanned::Spanned;
 
 pub use error::{Problem, ScenarioError};
+
+use crate::sink::Fault;
 
 /// A parsed scenario file.
 #[derive(Debug, Clone, Deserialize)]
@@ -222,17 +225,38 @@ pub struct RequestSpec {
 }
 
 /// Where telemetry goes.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
 pub enum CollectorSpec {
-    /// The harness's own OTLP sink (counts what arrives).
-    #[default]
-    Embedded,
+    /// The harness's own OTLP sink (counts what arrives), healthy or playing a fault.
+    Embedded {
+        /// A collector fault for every variant that does not set its own: `down`,
+        /// `slow:<duration>`, `error:<ratio>`, `reject`, `flap:<up>/<down>`, `blackhole`.
+        #[serde(default)]
+        fault: Option<String>,
+    },
+    /// A real collector, `rotel-agent` (`pip install rotel`), started for every run on free
+    /// loopback ports, pinned beside the target like an agent, measured like a target process.
+    Rotel {
+        /// Path of `rotel-agent` (default: `OTELBENCH_ROTEL`, then PATH, then the `rotel`
+        /// Python package).
+        binary: Option<PathBuf>,
+        /// `false` (default): rotel's blackhole exporter. `true`: rotel exports to the embedded
+        /// sink over OTLP/gRPC, so what passed through the collector is counted.
+        #[serde(default)]
+        forward: bool,
+    },
     /// A collector you run; the target is pointed at `endpoint`.
     External {
         /// OTLP endpoint URL.
         endpoint: String,
     },
+}
+
+impl Default for CollectorSpec {
+    fn default() -> Self {
+        Self::Embedded { fault: None }
+    }
 }
 
 /// CPU placement.
@@ -269,6 +293,9 @@ pub struct VariantSpec {
     /// Environment variables.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// A collector fault the embedded sink plays in this variant's runs (overrides the
+    /// collector's; `"none"` for a healthy collector).
+    pub fault: Option<String>,
 }
 
 /// Axes whose cartesian product becomes variants.
@@ -356,6 +383,9 @@ pub struct Variant {
     pub name: String,
     /// Environment for the target.
     pub env: BTreeMap<String, String>,
+    /// The collector fault played in this variant's runs (embedded collector only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault: Option<Fault>,
 }
 
 /// Reads, parses and validates `path`.

@@ -8,8 +8,8 @@ use serde_spanned::Spanned;
 
 use super::error::line_of;
 use super::{
-    CollectorSpec, Load, Model, Problem, RequestSpec, Scenario, ScenarioError, ScenarioFile,
-    TargetSpec, Variant, decide, defaults, hash, matrix,
+    Load, Model, Problem, RequestSpec, Scenario, ScenarioError, ScenarioFile, TargetSpec, Variant,
+    collector, decide, defaults, hash, matrix,
 };
 
 /// Variables the harness sets itself; a variant may not set them.
@@ -317,17 +317,9 @@ pub fn validate(path: &Path, text: &str, file: ScenarioFile) -> Result<Scenario,
     check_requests(&mut c, load_line, "load.requests", &requests);
 
     // Collector.
-    if let CollectorSpec::External { endpoint } = &file.collector
-        && !(endpoint.starts_with("http://") || endpoint.starts_with("https://"))
-    {
-        {
-            c.push(
-                None,
-                "collector.endpoint",
-                format!("{endpoint:?} is not an http(s) URL"),
-                "use e.g. http://127.0.0.1:4317",
-            );
-        }
+    let (default_fault, problems) = collector::check(&file.collector);
+    for (field, message, fix) in problems {
+        c.push(None, field, message, fix);
     }
 
     // Placement.
@@ -364,11 +356,20 @@ pub fn validate(path: &Path, text: &str, file: ScenarioFile) -> Result<Scenario,
                 "add env = { OTEL_SDK_DISABLED = \"true\" } or the settings it stands for",
             );
         }
+        let fault = match &spec.fault {
+            None => default_fault,
+            Some(f) => collector::fault(&format!("variants[{i}].fault"), f, &file.collector)
+                .unwrap_or_else(|(field, message, fix)| {
+                    c.push(line, field, message, fix);
+                    None
+                }),
+        };
         variants.push((
             line,
             Variant {
                 name: spec.name.clone(),
                 env: spec.env.clone(),
+                fault,
             },
         ));
     }
@@ -384,6 +385,17 @@ pub fn validate(path: &Path, text: &str, file: ScenarioFile) -> Result<Scenario,
             );
         }
         for (i, axis) in axes.iter().enumerate() {
+            for (j, value) in axis.values.iter().enumerate() {
+                if let Some(f) = &value.fault
+                    && let Err((field, message, fix)) = collector::fault(
+                        &format!("matrix.axes[{i}].values[{j}].fault"),
+                        f,
+                        &file.collector,
+                    )
+                {
+                    c.push(line, field, message, fix);
+                }
+            }
             if axis.values.is_empty() {
                 c.push(
                     line,
@@ -393,7 +405,7 @@ pub fn validate(path: &Path, text: &str, file: ScenarioFile) -> Result<Scenario,
                 );
             }
         }
-        match matrix::expand(axes) {
+        match matrix::expand(axes, default_fault) {
             Ok(expanded) => variants.extend(expanded.into_iter().map(|v| (line, v))),
             Err(conflict) => c.push(
                 line,
@@ -491,6 +503,7 @@ pub fn validate(path: &Path, text: &str, file: ScenarioFile) -> Result<Scenario,
             let copy = Variant {
                 name: copy.clone(),
                 env: base.env.clone(),
+                fault: base.fault,
             };
             variants.push((*line, copy));
         }

@@ -24,13 +24,28 @@ use prost::Message as _;
 use tonic::codec::CompressionEncoding;
 use tonic::{Request, Response, Status};
 
+use super::Shared;
+use super::fault::Refusal;
 use super::stats::SinkStats;
 
 /// Largest accepted request (tonic's default of 4 MiB is below what a large batch can reach).
 const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
 
 #[derive(Debug, Clone)]
-struct Receiver(Arc<SinkStats>);
+struct Receiver(Shared);
+
+impl Receiver {
+    /// Plays the fault for one export; a refusal is counted and becomes the status answered.
+    async fn admit(&self) -> Result<(), Status> {
+        self.0.fault.admit().await.map_err(|r| {
+            self.0.stats.record_refused();
+            match r {
+                Refusal::Unavailable => Status::unavailable("otelbench sink: fault error"),
+                Refusal::Exhausted => Status::resource_exhausted("otelbench sink: fault reject"),
+            }
+        })
+    }
+}
 
 #[tonic::async_trait]
 impl TraceService for Receiver {
@@ -38,8 +53,9 @@ impl TraceService for Receiver {
         &self,
         request: Request<ExportTraceServiceRequest>,
     ) -> Result<Response<ExportTraceServiceResponse>, Status> {
+        self.admit().await?;
         let body = request.into_inner();
-        self.0.record_traces(&body, body.encoded_len() as u64);
+        self.0.stats.record_traces(&body, body.encoded_len() as u64);
         Ok(Response::new(ExportTraceServiceResponse::default()))
     }
 }
@@ -50,8 +66,11 @@ impl MetricsService for Receiver {
         &self,
         request: Request<ExportMetricsServiceRequest>,
     ) -> Result<Response<ExportMetricsServiceResponse>, Status> {
+        self.admit().await?;
         let body = request.into_inner();
-        self.0.record_metrics(&body, body.encoded_len() as u64);
+        self.0
+            .stats
+            .record_metrics(&body, body.encoded_len() as u64);
         Ok(Response::new(ExportMetricsServiceResponse::default()))
     }
 }
@@ -62,8 +81,9 @@ impl LogsService for Receiver {
         &self,
         request: Request<ExportLogsServiceRequest>,
     ) -> Result<Response<ExportLogsServiceResponse>, Status> {
+        self.admit().await?;
         let body = request.into_inner();
-        self.0.record_logs(&body, body.encoded_len() as u64);
+        self.0.stats.record_logs(&body, body.encoded_len() as u64);
         Ok(Response::new(ExportLogsServiceResponse::default()))
     }
 }
@@ -116,15 +136,15 @@ where
     }
 }
 
-/// Serves the three OTLP services on `listener` until `shutdown` resolves. A request that does
-/// not decode gets INVALID_ARGUMENT and is counted as malformed.
+/// Serves the three OTLP services on the connections of `incoming` until `shutdown` resolves.
+/// A request that does not decode gets INVALID_ARGUMENT and is counted as malformed.
 pub async fn serve(
-    listener: tokio::net::TcpListener,
-    stats: Arc<SinkStats>,
+    incoming: impl futures::Stream<Item = std::io::Result<tokio::net::TcpStream>> + Send + 'static,
+    shared: Shared,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let receiver = Receiver(stats.clone());
-    let incoming = tonic::transport::server::TcpIncoming::from(listener);
+    let stats: Arc<SinkStats> = shared.stats.clone();
+    let receiver = Receiver(shared);
     tonic::transport::Server::builder()
         .layer(tower::layer::layer_fn(move |inner| CountMalformed {
             inner,

@@ -21,6 +21,8 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 };
 use prost::Message;
 
+use super::Shared;
+use super::fault::{FaultState, Refusal};
 use super::stats::SinkStats;
 
 const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
@@ -55,53 +57,84 @@ fn malformed(stats: &SinkStats, reason: String) -> Response {
     (StatusCode::BAD_REQUEST, reason).into_response()
 }
 
-async fn traces(State(stats): State<Arc<SinkStats>>, headers: HeaderMap, body: Bytes) -> Response {
+/// Plays the fault for one export; a refusal is counted and becomes the response.
+async fn admit(shared: &Shared) -> Result<(), Response> {
+    shared.fault.admit().await.map_err(|r| {
+        shared.stats.record_refused();
+        match r {
+            Refusal::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "otelbench sink: fault error",
+            )
+                .into_response(),
+            Refusal::Exhausted => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "otelbench sink: fault reject",
+            )
+                .into_response(),
+        }
+    })
+}
+
+async fn traces(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let stats = &shared.stats;
     match decode::<ExportTraceServiceRequest>(&headers, &body) {
         Ok(request) => {
+            if let Err(refused) = admit(&shared).await {
+                return refused;
+            }
             stats.record_traces(&request, body.len() as u64);
             protobuf(&ExportTraceServiceResponse::default())
         }
-        Err(reason) => malformed(&stats, reason),
+        Err(reason) => malformed(stats, reason),
     }
 }
 
-async fn metrics(State(stats): State<Arc<SinkStats>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn metrics(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let stats = &shared.stats;
     match decode::<ExportMetricsServiceRequest>(&headers, &body) {
         Ok(request) => {
+            if let Err(refused) = admit(&shared).await {
+                return refused;
+            }
             stats.record_metrics(&request, body.len() as u64);
             protobuf(&ExportMetricsServiceResponse::default())
         }
-        Err(reason) => malformed(&stats, reason),
+        Err(reason) => malformed(stats, reason),
     }
 }
 
-async fn logs(State(stats): State<Arc<SinkStats>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn logs(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let stats = &shared.stats;
     match decode::<ExportLogsServiceRequest>(&headers, &body) {
         Ok(request) => {
+            if let Err(refused) = admit(&shared).await {
+                return refused;
+            }
             stats.record_logs(&request, body.len() as u64);
             protobuf(&ExportLogsServiceResponse::default())
         }
-        Err(reason) => malformed(&stats, reason),
+        Err(reason) => malformed(stats, reason),
     }
 }
 
-/// The HTTP receiver's routes.
-pub fn router(stats: Arc<SinkStats>) -> Router {
+/// The HTTP receiver's routes, counting into `stats` and playing `fault`'s request-level part.
+pub fn router(stats: Arc<SinkStats>, fault: Arc<FaultState>) -> Router {
     Router::new()
         .route("/v1/traces", post(traces))
         .route("/v1/metrics", post(metrics))
         .route("/v1/logs", post(logs))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(stats)
+        .with_state(Shared { stats, fault })
 }
 
-/// Serves the HTTP receiver on `listener` until `shutdown` resolves.
+/// Serves the HTTP receiver on the gate's connections until `shutdown` resolves.
 pub async fn serve(
-    listener: tokio::net::TcpListener,
-    stats: Arc<SinkStats>,
+    listener: super::gate::GatedListener,
+    shared: Shared,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    axum::serve(listener, router(stats))
+    axum::serve(listener, router(shared.stats, shared.fault))
         .with_graceful_shutdown(shutdown)
         .await?;
     Ok(())
@@ -117,7 +150,7 @@ mod tests {
     #[tokio::test]
     async fn malformed_bodies_get_400_and_are_counted() {
         let stats = Arc::new(SinkStats::default());
-        let response = router(stats.clone())
+        let response = router(stats.clone(), Arc::default())
             .oneshot(
                 Request::post("/v1/traces")
                     .body(Body::from(vec![0xff, 0xff, 0xff]))
@@ -139,7 +172,7 @@ mod tests {
         gz.write_all(&raw).unwrap();
         let compressed = gz.finish().unwrap();
         let len = compressed.len() as u64;
-        let response = router(stats.clone())
+        let response = router(stats.clone(), Arc::default())
             .oneshot(
                 Request::post("/v1/logs")
                     .header(header::CONTENT_ENCODING, "gzip")

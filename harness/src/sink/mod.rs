@@ -1,6 +1,10 @@
 //! The embedded OTLP sink: receives traces, metrics and logs over gRPC and HTTP/protobuf on
-//! loopback ports and counts what arrived, so a run can check that telemetry was delivered.
+//! loopback ports and counts what arrived, so a run can check that telemetry was delivered. It
+//! can also play a collector fault (see `fault`), so a run measures what a slow, failing or
+//! absent collector does to the app.
 
+pub mod fault;
+mod gate;
 mod grpc;
 mod http;
 pub mod stats;
@@ -12,7 +16,15 @@ use anyhow::Context as _;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use fault::{Fault, FaultState};
 pub use stats::{SinkCounts, SinkStats, SpanRecord};
+
+/// What every export handler shares: the counters and the request-level fault.
+#[derive(Debug, Clone)]
+struct Shared {
+    stats: Arc<SinkStats>,
+    fault: Arc<FaultState>,
+}
 
 /// Where the sink listens (port 0 picks a free port).
 #[derive(Debug, Clone, Copy)]
@@ -28,6 +40,8 @@ pub struct SinkOptions {
     /// generator's send times (which would add to the measured latency of exactly the variants
     /// that export most).
     pub background: bool,
+    /// A collector fault to play (none: a healthy collector).
+    pub fault: Option<Fault>,
 }
 
 impl Default for SinkOptions {
@@ -37,6 +51,7 @@ impl Default for SinkOptions {
             http: SocketAddr::from(([127, 0, 0, 1], 0)),
             keep_spans: false,
             background: false,
+            fault: None,
         }
     }
 }
@@ -60,17 +75,16 @@ pub struct Sink {
 }
 
 impl Sink {
-    /// Binds both listeners and starts serving on the sink's own runtime.
+    /// Binds both ports and starts serving on the sink's own runtime.
     pub fn start(options: SinkOptions) -> anyhow::Result<Self> {
         let bind = |addr: SocketAddr, what: &str| {
-            std::net::TcpListener::bind(addr)
-                .and_then(|l| l.set_nonblocking(true).map(|()| l))
+            gate::Port::bind(addr, options.fault)
                 .with_context(|| format!("binding the sink's {what} port {addr}"))
         };
-        let grpc_listener = bind(options.grpc, "gRPC")?;
-        let http_listener = bind(options.http, "HTTP")?;
-        let grpc_addr = grpc_listener.local_addr()?;
-        let http_addr = http_listener.local_addr()?;
+        let grpc_port = bind(options.grpc, "gRPC")?;
+        let http_port = bind(options.http, "HTTP")?;
+        let grpc_addr = grpc_port.local_addr()?;
+        let http_addr = http_port.local_addr()?;
         let mut builder = tokio::runtime::Builder::new_multi_thread();
         builder
             .worker_threads(1)
@@ -85,21 +99,51 @@ impl Sink {
         } else {
             SinkStats::default()
         });
+        let shared = Shared {
+            stats: stats.clone(),
+            fault: Arc::new(FaultState::new(options.fault)),
+        };
         let (stop, stopped) = watch::channel(false);
         let until = |mut rx: watch::Receiver<bool>| async move {
             let _ = rx.wait_for(|s| *s).await;
         };
-        let (grpc_stats, http_stats) = (stats.clone(), stats.clone());
+        let (grpc_tx, grpc_rx) = tokio::sync::mpsc::channel(64);
+        let (http_tx, http_rx) = tokio::sync::mpsc::channel(64);
+        let gate = gate::GateOptions {
+            fault: options.fault,
+            epoch: std::time::Instant::now(),
+            reports: true,
+        };
+        let (grpc_shared, http_shared) = (shared.clone(), shared);
         let grpc_until = until(stopped.clone());
-        let http_until = until(stopped);
+        let http_until = until(stopped.clone());
         let tasks = vec![
+            runtime.spawn(gate::run(
+                grpc_port,
+                gate,
+                stats.clone(),
+                grpc_tx,
+                stopped.clone(),
+            )),
+            runtime.spawn(gate::run(
+                http_port,
+                gate::GateOptions {
+                    reports: false,
+                    ..gate
+                },
+                stats.clone(),
+                http_tx,
+                stopped,
+            )),
             runtime.spawn(async move {
-                let l = tokio::net::TcpListener::from_std(grpc_listener)?;
-                grpc::serve(l, grpc_stats, grpc_until).await
+                grpc::serve(gate::incoming(grpc_rx), grpc_shared, grpc_until).await
             }),
             runtime.spawn(async move {
-                let l = tokio::net::TcpListener::from_std(http_listener)?;
-                http::serve(l, http_stats, http_until).await
+                let listener = gate::GatedListener {
+                    rx: http_rx,
+                    addr: http_addr,
+                };
+                http::serve(listener, http_shared, http_until).await
             }),
         ];
         Ok(Self {

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::Mutex;
+use std::time::Instant;
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
@@ -11,6 +12,8 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::metrics::v1::metric::Data;
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use serde::Serialize;
+
+use crate::results::Recovery;
 
 /// One received span, kept only when the sink is asked to keep spans (tests, debugging).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +53,12 @@ pub struct SinkCounts {
     pub traces: u64,
     /// Traces with spans from at least two services (web and worker joined in one trace).
     pub traces_complete: u64,
+    /// Exports refused by a fault (`error`, `reject`): not received.
+    pub exports_refused: u64,
+    /// Connections swallowed by the `blackhole` fault.
+    pub connections_blackholed: u64,
+    /// Times a `flap` fault took the collector down.
+    pub outages: u64,
 }
 
 #[derive(Debug, Default)]
@@ -60,6 +69,25 @@ struct Inner {
     services: Vec<String>,
     spans: Vec<SpanRecord>,
     log_bodies: Vec<(String, String)>,
+    /// A flapping collector's last return, while no export has been accepted since.
+    awaiting_delivery: Option<Instant>,
+    recovery: Recovery,
+    /// Returns are not judged (before the target runs, after it stopped).
+    recovery_paused: bool,
+}
+
+impl Inner {
+    /// An export was accepted: count it, and close a pending recovery.
+    fn accepted(&mut self, bytes: u64) {
+        self.counts.export_requests += 1;
+        self.counts.bytes_received += bytes;
+        if let Some(back) = self.awaiting_delivery.take() {
+            self.recovery.recovered += 1;
+            self.recovery
+                .recovery_ms
+                .push(back.elapsed().as_secs_f64() * 1e3);
+        }
+    }
 }
 
 /// Shared, thread-safe statistics of one sink.
@@ -123,12 +151,51 @@ impl SinkStats {
         self.lock().counts.malformed_requests += 1;
     }
 
+    /// Counts an export refused by a fault.
+    pub fn record_refused(&self) {
+        self.lock().counts.exports_refused += 1;
+    }
+
+    /// Counts a connection swallowed by the `blackhole` fault.
+    pub fn record_blackholed(&self) {
+        self.lock().counts.connections_blackholed += 1;
+    }
+
+    /// A flapping collector went down.
+    pub fn mark_down(&self) {
+        self.lock().counts.outages += 1;
+    }
+
+    /// A flapping collector is listening again at `at` (the first up phase is not a return).
+    pub fn mark_up(&self, at: Instant) {
+        let mut inner = self.lock();
+        if inner.counts.outages == 0 || inner.recovery_paused {
+            return;
+        }
+        inner.recovery.returns += 1;
+        inner.awaiting_delivery = Some(at);
+    }
+
+    /// Judge returns of a flapping collector (`true`) or not: only while a target runs is
+    /// delivery expected after a return. Pausing drops a return still waiting for delivery.
+    pub fn judge_returns(&self, on: bool) {
+        let mut inner = self.lock();
+        inner.recovery_paused = !on;
+        if !on && inner.awaiting_delivery.take().is_some() {
+            inner.recovery.returns -= 1;
+        }
+    }
+
+    /// How delivery resumed after each return of a flapping collector.
+    pub fn recovery(&self) -> Recovery {
+        self.lock().recovery.clone()
+    }
+
     /// Records an accepted trace export of `bytes` bytes.
     pub fn record_traces(&self, request: &ExportTraceServiceRequest, bytes: u64) {
         let mut inner = self.lock();
         let inner = &mut *inner;
-        inner.counts.export_requests += 1;
-        inner.counts.bytes_received += bytes;
+        inner.accepted(bytes);
         for rs in &request.resource_spans {
             let service = service_name(rs.resource.as_ref());
             let index = if let Some(i) = inner.services.iter().position(|s| *s == service) {
@@ -188,16 +255,14 @@ impl SinkStats {
             })
             .sum();
         let mut inner = self.lock();
-        inner.counts.export_requests += 1;
-        inner.counts.bytes_received += bytes;
+        inner.accepted(bytes);
         inner.counts.metric_points_received += points as u64;
     }
 
     /// Records an accepted logs export.
     pub fn record_logs(&self, request: &ExportLogsServiceRequest, bytes: u64) {
         let mut inner = self.lock();
-        inner.counts.export_requests += 1;
-        inner.counts.bytes_received += bytes;
+        inner.accepted(bytes);
         for rl in &request.resource_logs {
             let service = service_name(rl.resource.as_ref());
             for sl in &rl.scope_logs {
@@ -265,6 +330,34 @@ mod tests {
                 ..Default::default()
             }],
         }
+    }
+
+    #[test]
+    fn recovery_is_timed_from_each_return_to_the_next_accepted_export() {
+        let stats = SinkStats::default();
+        let t0 = Instant::now();
+        stats.mark_up(t0); // the first up phase is not a return
+        stats.record_traces(&request("web", 1, 1), 10);
+        assert_eq!(stats.recovery(), Recovery::default());
+        stats.mark_down();
+        stats.mark_up(Instant::now());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        stats.record_traces(&request("web", 2, 1), 10);
+        stats.record_traces(&request("web", 3, 1), 10); // not a second recovery
+        stats.mark_down();
+        stats.mark_up(Instant::now()); // not delivered before the next outage
+        stats.mark_down();
+        stats.mark_up(Instant::now());
+        let r = stats.recovery();
+        assert_eq!((r.returns, r.recovered), (3, 1));
+        assert_eq!(r.recovery_ms.len(), 1);
+        assert!(r.recovery_ms[0] >= 20.0, "{:?}", r.recovery_ms);
+        assert_eq!(stats.counts().outages, 3);
+        // The target stopped: the pending return is not judged, nor later ones.
+        stats.judge_returns(false);
+        stats.mark_down();
+        stats.mark_up(Instant::now());
+        assert_eq!(stats.recovery().returns, 2);
     }
 
     #[test]

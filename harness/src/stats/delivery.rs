@@ -31,6 +31,59 @@ pub struct Delivery {
     /// The target's own accounting (medians), when it reports it: produced, exported, failed,
     /// dropped.
     pub target: Option<[f64; 4]>,
+    /// Span export calls that failed (median), when the target reports it.
+    pub failed_exports: Option<f64>,
+    /// Spans received / spans the target produced (median), when both are known.
+    pub delivered: Option<f64>,
+    /// The accounting of every run that has one: is everything the target produced received,
+    /// dropped or failed? `None` when no run could be checked.
+    pub accounting: Option<AccountingCheck>,
+    /// The collector process's CPU per request and RSS mean (medians, µs and MB), when the
+    /// collector is a process the harness ran (rotel).
+    pub collector: Option<(String, f64, f64)>,
+}
+
+/// The delivery accounting of a variant's runs: spans expected (produced by the target) =
+/// received by the sink + dropped by the target's queue + failed in exports.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AccountingCheck {
+    /// Runs checked.
+    pub runs: usize,
+    /// The largest gap `expected - (received + dropped + failed)` of those runs, by size.
+    pub worst_gap: f64,
+    /// Whether every run's gap is within [`tolerance`].
+    pub consistent: bool,
+}
+
+/// How far a run's accounting may be off: an export whose answer was lost after the sink had
+/// counted it (a connection cut by a flap, a client time-out) counts as both received and
+/// failed. 1% of the spans expected, at least 10 spans.
+pub fn tolerance(expected: u64) -> f64 {
+    (expected as f64 * 0.01).max(10.0)
+}
+
+/// `expected - (received + dropped + failed)` of one run, when the run has both the target's
+/// accounting and a counted collector.
+pub fn accounting_gap(run: &RunResult) -> Option<(u64, f64)> {
+    let t = run.telemetry.target_spans.as_ref()?;
+    if !run.collector.counted {
+        return None;
+    }
+    let accounted = run.telemetry.spans_received + t.dropped + t.failed;
+    Some((t.produced, t.produced as f64 - accounted as f64))
+}
+
+fn check(runs: &[&RunResult]) -> Option<AccountingCheck> {
+    let gaps: Vec<(u64, f64)> = runs.iter().filter_map(|r| accounting_gap(r)).collect();
+    let worst = gaps
+        .iter()
+        .copied()
+        .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))?;
+    Some(AccountingCheck {
+        runs: gaps.len(),
+        worst_gap: worst.1,
+        consistent: gaps.iter().all(|(e, g)| g.abs() <= tolerance(*e)),
+    })
 }
 
 fn med(runs: &[&RunResult], f: impl Fn(&RunResult) -> f64) -> f64 {
@@ -73,7 +126,44 @@ pub fn delivery(results: &Results) -> Vec<Delivery> {
                     t(|s| s.dropped),
                 ]
             });
+            let counted: Vec<&RunResult> = accounted
+                .iter()
+                .copied()
+                .filter(|r| r.collector.counted)
+                .collect();
+            let delivered = (!counted.is_empty()).then(|| {
+                med(&counted, |r| {
+                    let produced = r.telemetry.target_spans.map_or(0, |s| s.produced);
+                    if produced == 0 {
+                        1.0
+                    } else {
+                        r.telemetry.spans_received as f64 / produced as f64
+                    }
+                })
+            });
+            let measured: Vec<&RunResult> = runs
+                .iter()
+                .copied()
+                .filter(|r| r.collector.cpu_us_per_request.is_some())
+                .collect();
+            let collector = measured.first().map(|first| {
+                (
+                    first.collector.kind.clone(),
+                    med(&measured, |r| r.collector.cpu_us_per_request.unwrap_or(0.0)),
+                    med(&measured, |r| r.collector.memory_mb.map_or(0.0, |m| m.mean)),
+                )
+            });
             Some(Delivery {
+                collector,
+                failed_exports: (!accounted.is_empty()).then(|| {
+                    med(&accounted, |r| {
+                        r.telemetry
+                            .target_spans
+                            .map_or(0.0, |s| s.failed_calls as f64)
+                    })
+                }),
+                delivered,
+                accounting: check(&runs),
                 variant: v.clone(),
                 runs: runs.len(),
                 spans_received: med(&runs, |r| r.telemetry.spans_received as f64),
@@ -111,6 +201,44 @@ mod tests {
         assert_eq!(d[2].spans_received, 20_000.0);
         assert_eq!(d[2].target, Some([20_000.0, 20_000.0, 0.0, 0.0]));
         assert!((d[1].observed_sampling_ratio - 0.1).abs() < 1e-12);
+    }
+
+    #[test]
+    fn accounting_balances_received_dropped_and_failed() {
+        let mut r = fixture::results();
+        let d = delivery(&r);
+        let a = d[2].accounting.unwrap();
+        assert!(a.consistent && a.worst_gap == 0.0, "{a:?}");
+        assert_eq!(d[2].delivered, Some(1.0));
+        assert_eq!(d[0].accounting, None, "nothing produced, nothing to check");
+        // A collector that drops half of what it acknowledged is caught.
+        for run in r.runs.iter_mut().filter(|r| r.variant == "100%") {
+            run.telemetry.spans_received /= 2;
+        }
+        let a = delivery(&r)[2].accounting.unwrap();
+        assert!(!a.consistent);
+        assert_eq!(a.worst_gap, 10_000.0);
+        // Dropped and failed spans are accounted for.
+        for run in r.runs.iter_mut().filter(|r| r.variant == "100%") {
+            let t = run.telemetry.target_spans.as_mut().unwrap();
+            t.dropped = 6_000;
+            t.failed = 3_995;
+        }
+        let a = delivery(&r)[2].accounting.unwrap();
+        assert!(a.consistent, "{a:?}");
+        assert_eq!(a.worst_gap, 5.0);
+        // Without a counting collector there is nothing to check against.
+        for run in &mut r.runs {
+            run.collector.counted = false;
+        }
+        assert_eq!(delivery(&r)[2].accounting, None);
+        assert_eq!(delivery(&r)[2].delivered, None);
+    }
+
+    #[test]
+    fn tolerance_is_one_percent_with_a_floor() {
+        assert_eq!(tolerance(100), 10.0);
+        assert_eq!(tolerance(50_000), 500.0);
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod compare;
 pub mod cost;
 pub mod delivery;
 pub mod distribution;
+pub mod faults;
 pub mod metrics;
 pub mod recommend;
 pub mod sampling;

@@ -72,6 +72,10 @@ impl std::fmt::Debug for Telemetry {
     }
 }
 
+/// How long shutting telemetry down may take in all: what a healthy collector needs to take the
+/// last batches, and no more than the caller's patience (otelbench waits 15 s before SIGKILL).
+pub const SHUTDOWN_BUDGET: Duration = Duration::from_secs(6);
+
 /// What the pipeline handled over the process's life, printed at shutdown.
 #[derive(Debug, Clone, Serialize)]
 pub struct TelemetryTotals {
@@ -225,22 +229,30 @@ impl Telemetry {
     }
 
     /// Flushes and shuts the providers down in a fixed order (traces, logs, metrics), collecting
-    /// every error, and returns the delivery totals. Blocking: call from `spawn_blocking`.
+    /// every error, and returns the delivery totals. The three share one budget
+    /// ([`SHUTDOWN_BUDGET`]), so a collector that never answers cannot hold the process for
+    /// three export time-outs. Blocking: call from `spawn_blocking`.
     pub fn shutdown(&self) -> TelemetryTotals {
         let mut errors = Vec::new();
-        let timeout = Duration::from_secs(5);
+        let deadline = std::time::Instant::now() + SHUTDOWN_BUDGET;
+        // Whatever is left of the budget, and never less than a moment to hand over a batch.
+        let left = || {
+            deadline
+                .saturating_duration_since(std::time::Instant::now())
+                .max(Duration::from_millis(100))
+        };
         if let Some(p) = &self.tracer_provider
-            && let Err(e) = p.shutdown_with_timeout(timeout)
+            && let Err(e) = p.shutdown_with_timeout(left())
         {
             errors.push(format!("traces: {e}"));
         }
         if let Some(p) = &self.logger_provider
-            && let Err(e) = p.shutdown_with_timeout(timeout)
+            && let Err(e) = p.shutdown_with_timeout(left())
         {
             errors.push(format!("logs: {e}"));
         }
         if let Some(p) = &self.meter_provider
-            && let Err(e) = p.shutdown_with_timeout(timeout)
+            && let Err(e) = p.shutdown_with_timeout(left())
         {
             errors.push(format!("metrics: {e}"));
         }
@@ -310,7 +322,9 @@ fn sampler(config: &SamplerConfig) -> Sampler {
     }
 }
 
-fn tracer_provider(
+/// The app's tracer provider around `processor`: the configured sampler, then counting and
+/// masking of every ended span before `processor` sees it (public for the benches in `benches/`).
+pub fn tracer_provider(
     config: &OtelConfig,
     resource: Resource,
     processor: impl SpanProcessor + 'static,

@@ -4,12 +4,14 @@
 mod decisions;
 mod delivery;
 mod environment;
+mod faults;
 mod overhead;
 mod runs;
 
 use super::document::{Block, Document, Inline, Section, para, text};
 use crate::results::Results;
 use crate::stats::delivery::Delivery;
+use crate::stats::faults::FaultSummary;
 
 /// A chart the report shows: file stem and title.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,13 +22,20 @@ pub struct ChartRef {
     pub title: String,
 }
 
-/// The whole report for `results` (already analysed), with `delivery` figures and `charts`.
-pub fn document(results: &Results, delivery: &[Delivery], charts: &[ChartRef]) -> Document {
+/// The whole report for `results` (already analysed), with `delivery` and `faults` figures and
+/// `charts`.
+pub fn document(
+    results: &Results,
+    delivery: &[Delivery],
+    faults: &[FaultSummary],
+    charts: &[ChartRef],
+) -> Document {
     let mut sections = vec![headline(results)];
     if let Some(s) = decisions::recommendation(results) {
         sections.push(s);
     }
-    sections.push(overhead::section(results));
+    sections.push(overhead::section(results, delivery));
+    sections.extend(faults::section(faults));
     sections.push(delivery::section(results, delivery));
     sections.push(decisions::noise_floor(results));
     if let Some(s) = decisions::cost_model(results) {

@@ -4,7 +4,27 @@
 use crate::report::document::{Block, Inline, Section, Table, cell, para, text};
 use crate::report::format;
 use crate::results::Results;
+use crate::stats::delivery::Delivery;
 use crate::stats::metrics;
+
+/// Below this share of spans delivered, the overhead table flags the configuration.
+const DELIVERY_WARNING: f64 = 0.99;
+
+/// The delivery cell of one configuration: spans received / produced, flagged when telemetry
+/// was lost, so that a setting which drops telemetry cannot look cheap.
+fn delivered(delivery: &[Delivery], variant: &str) -> Vec<String> {
+    match delivery
+        .iter()
+        .find(|d| d.variant == variant)
+        .and_then(|d| d.delivered)
+    {
+        Some(x) if x < DELIVERY_WARNING => {
+            vec![format!("{:.1}%", x * 100.0), "⚠ telemetry lost".to_string()]
+        }
+        Some(x) => cell(format!("{:.1}%", x * 100.0)),
+        None => cell("–"),
+    }
+}
 
 /// (metric, column heading) of the main table.
 const COLUMNS: [(&str, &str); 6] = [
@@ -16,10 +36,11 @@ const COLUMNS: [(&str, &str); 6] = [
     ("cpu_adjusted", "CPU per request, speed-adjusted"),
 ];
 
-/// The overhead section.
-pub fn section(results: &Results) -> Section {
+/// The overhead section, with each configuration's `delivery` beside its cost.
+pub fn section(results: &Results, delivery: &[Delivery]) -> Section {
     let mut header = vec!["Configuration".to_string()];
     header.extend(COLUMNS.iter().map(|(_, h)| (*h).to_string()));
+    header.push("Spans delivered".into());
     header.push("Valid runs".into());
     let rows = results
         .summary
@@ -33,6 +54,7 @@ pub fn section(results: &Results) -> Section {
                         .map_or_else(|| cell("–"), |m| format::cell(metric, m)),
                 );
             }
+            row.push(delivered(delivery, &s.variant));
             row.push(cell(if s.invalid_runs > 0 {
                 format!("{} ({} invalid)", s.valid_runs, s.invalid_runs)
             } else {
@@ -43,6 +65,7 @@ pub fn section(results: &Results) -> Section {
         .collect();
     let mut numeric = vec![false];
     numeric.extend([true; COLUMNS.len()]);
+    numeric.push(true);
     numeric.push(true);
     let thresholds: Vec<String> = COLUMNS
         .iter()
@@ -78,7 +101,11 @@ pub fn section(results: &Results) -> Section {
                      decide). Thresholds: ",
                 ),
                 text(thresholds.join(", ")),
-                text("."),
+                text(
+                    ". Spans delivered: spans the collector received / spans the target \
+                     produced (a dash where either is not known); below 99% the \
+                     configuration lost telemetry, and its cost is not comparable.",
+                ),
             ]),
             speed_note(results),
             Block::Details {
