@@ -126,14 +126,17 @@ async fn smoke_scenario_produces_sane_figures() {
         assert_eq!(cpu.verdict, harness::results::Verdict::TooFewRuns);
         assert!(cpu.ratio.is_some_and(|r| r > 0.0));
     }
-    for file in [
-        "report.md",
-        "report.html",
-        "results.csv",
-        "benchmark.json",
-        "charts/latency.png",
-        "charts/cpu.svg",
-    ] {
+    // Charts are drawn from valid runs; a busy machine can make both runs of a debug build
+    // invalid (scheduling lag), and the reports must still be written.
+    let charts: &[&str] = if results.runs.iter().any(|r| r.valid) {
+        &["charts/latency.png", "charts/cpu.svg"]
+    } else {
+        &[]
+    };
+    for file in ["report.md", "report.html", "results.csv", "benchmark.json"]
+        .iter()
+        .chain(charts)
+    {
         let path = out.join(file);
         assert!(
             std::fs::metadata(&path).is_ok_and(|m| m.len() > 0),

@@ -57,6 +57,9 @@ struct UserState {
     seq: u64,
     k: u64,
     rng: Option<rand::rngs::SmallRng>,
+    /// When this user's previous request ended: a slot that comes earlier finds the user held
+    /// by the target, not late by the generator's fault.
+    last_done: Option<Instant>,
 }
 
 struct Shared {
@@ -248,14 +251,22 @@ fn main_transaction(shared: Arc<Shared>) -> TransactionFunction {
             let spec = &shared.plan.load.requests[mix::pick(&shared.cumulative, draw)];
             let timeout = Duration::from_secs_f64(shared.plan.load.timeout_s);
             let (sent, done, outcome) = send(user, spec, &mut st.vars, timeout).await;
-            let intended = if shared.plan.load.model == Model::Users {
-                sent
+            let (intended, free) = if shared.plan.load.model == Model::Users {
+                (sent, sent)
             } else {
-                intended
+                (intended, st.last_done.unwrap_or(intended))
             };
-            shared
-                .recorder
-                .record(&spec.name, intended, sent, done, &outcome);
+            st.last_done = Some(done);
+            shared.recorder.record(
+                &spec.name,
+                recorder::Times {
+                    intended,
+                    free,
+                    sent,
+                    done,
+                },
+                &outcome,
+            );
             user.set_session_data(st);
             Ok(())
         })

@@ -30,6 +30,12 @@ pub struct Measured {
     pub latency: Histogram<u64>,
     /// Actual minus intended send time, µs (rate model).
     pub lag: Histogram<u64>,
+    /// The part of the lag that is the generator's: actual send time minus the later of the
+    /// intended time and the moment the user's previous request ended, µs (rate model).
+    pub generator_lag: Histogram<u64>,
+    /// Requests whose user was still waiting for its previous response at the intended time
+    /// (the target held it: its latency, timed from the intended time, shows the wait).
+    pub held: u64,
     /// By request name.
     pub per_name: BTreeMap<String, NameStats>,
     /// Failures by kind (`status 500 (expected 200)`, `timeout`, ...).
@@ -52,6 +58,19 @@ pub struct Recorder {
 /// How a request ended.
 pub type Outcome = Result<(), String>;
 
+/// The times of one request.
+#[derive(Debug, Clone, Copy)]
+pub struct Times {
+    /// When it should have been sent (its slot; the send time in the closed model).
+    pub intended: Instant,
+    /// When its user was free to send it (its previous request ended).
+    pub free: Instant,
+    /// When it was sent.
+    pub sent: Instant,
+    /// When its response ended.
+    pub done: Instant,
+}
+
 impl Recorder {
     /// A recorder for requests intended in `[from, to)`.
     pub fn new(from: Instant, to: Instant) -> Self {
@@ -60,6 +79,8 @@ impl Recorder {
             inner: Mutex::new(Measured {
                 latency: histogram(),
                 lag: histogram(),
+                generator_lag: histogram(),
+                held: 0,
                 per_name: BTreeMap::new(),
                 errors_by_kind: BTreeMap::new(),
                 requests: 0,
@@ -75,14 +96,13 @@ impl Recorder {
     }
 
     /// Records one request: intended and actual send time, completion, outcome.
-    pub fn record(
-        &self,
-        name: &str,
-        intended: Instant,
-        sent: Instant,
-        done: Instant,
-        outcome: &Outcome,
-    ) {
+    pub fn record(&self, name: &str, times: Times, outcome: &Outcome) {
+        let Times {
+            intended,
+            free,
+            sent,
+            done,
+        } = times;
         let mut m = self
             .inner
             .lock()
@@ -93,9 +113,12 @@ impl Recorder {
         }
         let latency = micros(done.saturating_duration_since(intended));
         let lag = micros(sent.saturating_duration_since(intended));
+        let generator_lag = micros(sent.saturating_duration_since(intended.max(free)));
         m.requests += 1;
         m.latency.saturating_record(latency);
         m.lag.saturating_record(lag);
+        m.generator_lag.saturating_record(generator_lag);
+        m.held += u64::from(free > intended);
         let failed = outcome.is_err();
         if let Err(kind) = outcome {
             m.errors += 1;
@@ -152,16 +175,20 @@ mod tests {
         let t0 = Instant::now();
         let ms = Duration::from_millis;
         let r = Recorder::new(t0 + ms(10), t0 + ms(20));
-        r.record("a", t0 + ms(5), t0 + ms(5), t0 + ms(6), &Ok(()));
-        r.record("a", t0 + ms(12), t0 + ms(15), t0 + ms(16), &Ok(()));
+        let t = |intended, sent, done| Times {
+            intended,
+            free: intended,
+            sent,
+            done,
+        };
+        r.record("a", t(t0 + ms(5), t0 + ms(5), t0 + ms(6)), &Ok(()));
+        r.record("a", t(t0 + ms(12), t0 + ms(15), t0 + ms(16)), &Ok(()));
         r.record(
             "b",
-            t0 + ms(19),
-            t0 + ms(19),
-            t0 + ms(40),
+            t(t0 + ms(19), t0 + ms(19), t0 + ms(40)),
             &Err("status 500 (expected 200)".into()),
         );
-        r.record("a", t0 + ms(20), t0 + ms(20), t0 + ms(21), &Ok(()));
+        r.record("a", t(t0 + ms(20), t0 + ms(20), t0 + ms(21)), &Ok(()));
         let m = r.snapshot();
         assert_eq!((m.requests, m.errors, m.requests_total), (2, 1, 4));
         // 16 - 12 = 4 ms including the 3 ms the request waited to be sent.
@@ -173,5 +200,33 @@ mod tests {
         assert!((2_990..=3_010).contains(&m.lag.max()));
         assert_eq!(m.errors_by_kind["status 500 (expected 200)"], 1);
         assert_eq!(m.per_name["b"].errors, 1);
+        assert_eq!(m.held, 0);
+    }
+
+    #[test]
+    fn a_user_held_by_the_target_is_not_the_generator_being_late() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let r = Recorder::new(t0, t0 + ms(100));
+        // Due at 10 ms, but the previous response only ended at 14 ms; sent at 14.2 ms.
+        let times = Times {
+            intended: t0 + ms(10),
+            free: t0 + ms(14),
+            sent: t0 + Duration::from_micros(14_200),
+            done: t0 + ms(20),
+        };
+        r.record("a", times, &Ok(()));
+        let m = r.snapshot();
+        assert_eq!(m.held, 1);
+        assert!((4_190..=4_210).contains(&m.lag.max()), "{}", m.lag.max());
+        assert!(
+            (195..=205).contains(&m.generator_lag.max()),
+            "{}",
+            m.generator_lag.max()
+        );
+        assert!(
+            (9_990..=10_010).contains(&m.latency.max()),
+            "timed from the slot"
+        );
     }
 }

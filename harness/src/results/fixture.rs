@@ -66,6 +66,8 @@ pub fn run(variant: &str, repetition: u32, cpu: f64) -> RunResult {
             errors_by_kind: BTreeMap::new(),
             users: 16,
             lag_us: latency(0.05),
+            generator_lag_us: latency(0.05),
+            held_requests: 0,
             requests_total: requests + 1_200,
         },
         latency_us: latency(scale),

@@ -187,6 +187,15 @@ pub struct LoadResult {
     pub users: u32,
     /// Scheduling lag (actual minus intended send time), µs, with its histogram (rate model).
     pub lag_us: Latency,
+    /// The generator's part of the lag: actual send time minus the later of the intended time
+    /// and the end of the user's previous request, µs (rate model). The validity check reads
+    /// this one, so a target that holds its users is not blamed on the generator.
+    #[serde(default)]
+    pub generator_lag_us: Latency,
+    /// Requests whose user was still waiting for its previous response when their slot came
+    /// (all `users` in flight: the target held them). Their latency shows the wait.
+    #[serde(default)]
+    pub held_requests: u64,
     /// Requests over the whole run, set-up and warm-up included.
     pub requests_total: u64,
 }

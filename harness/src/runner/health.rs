@@ -1,7 +1,8 @@
 //! When a run's figures cannot be trusted. Pure: every input is a measured number.
 
-/// Scheduling lag p99 above this means the generator could not keep its schedule (the
-/// target-app's own latency is a few hundred µs, so more lag than this distorts it).
+/// The generator's scheduling lag p99 above this means it could not keep its schedule (the
+/// target-app's own latency is a few hundred µs, so more lag than this distorts it). Time a
+/// user spent waiting for its previous response is the target's, not counted here.
 pub const MAX_LAG_P99_US: u64 = 1_000;
 /// Achieved rate below this share of the target rate is under-delivery.
 pub const MIN_RATE_SHARE: f64 = 0.98;
@@ -15,7 +16,7 @@ pub struct Health {
     pub target_rps: Option<f64>,
     /// Requests/s sent in the window.
     pub achieved_rps: f64,
-    /// Scheduling lag p99, µs (rate model).
+    /// The generator's scheduling lag p99, µs (rate model).
     pub lag_p99_us: Option<u64>,
     /// Harness CPU in cores.
     pub generator_cores: f64,

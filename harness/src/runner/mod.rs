@@ -528,6 +528,7 @@ async fn measure(
         .map(|us| us / 1e6 / wall);
     collector_run.memory_mb = collector_rss.as_deref().map(sampler::summarize);
     let lag = Latency::from_histogram(&measured.lag);
+    let generator_lag = Latency::from_histogram(&measured.generator_lag);
     let generator_cpus = if scenario.placement.pin {
         scenario.placement.generator_cpus.len()
     } else {
@@ -536,7 +537,7 @@ async fn measure(
     let reasons = health::invalid_reasons(&health::Health {
         target_rps: if l.model == Model::Rate { l.rate } else { None },
         achieved_rps,
-        lag_p99_us: (l.model == Model::Rate).then_some(lag.p99),
+        lag_p99_us: (l.model == Model::Rate).then_some(generator_lag.p99),
         generator_cores,
         generator_cpus,
         error_rate: if measured.requests == 0 {
@@ -585,6 +586,8 @@ async fn measure(
             errors_by_kind: measured.errors_by_kind.clone(),
             users: l.users,
             lag_us: lag,
+            generator_lag_us: generator_lag,
+            held_requests: measured.held,
             requests_total: measured.requests_total,
         },
         latency_us: Latency::from_histogram(&measured.latency),
@@ -701,6 +704,8 @@ fn failed_run(
             errors_by_kind: BTreeMap::new(),
             users: scenario.load.users,
             lag_us: Latency::default(),
+            generator_lag_us: Latency::default(),
+            held_requests: 0,
             requests_total: 0,
         },
         latency_us: Latency::default(),

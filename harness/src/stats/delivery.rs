@@ -1,7 +1,7 @@
 //! Telemetry delivery per variant: medians over valid runs of what the collector received and
 //! what the target says it produced, so that a setting which drops telemetry cannot look cheap.
 
-use crate::results::{Results, RunResult};
+use crate::results::{Results, RunResult, SpanAccounting};
 
 use super::bootstrap::median;
 
@@ -86,8 +86,17 @@ fn check(runs: &[&RunResult]) -> Option<AccountingCheck> {
     })
 }
 
-fn med(runs: &[&RunResult], f: impl Fn(&RunResult) -> f64) -> f64 {
+/// The median of `f` over `runs` (0 for none).
+pub(super) fn med(runs: &[&RunResult], f: impl Fn(&RunResult) -> f64) -> f64 {
     median(&runs.iter().map(|r| f(r)).collect::<Vec<_>>()).unwrap_or(0.0)
+}
+
+/// The median of one field of the target's span accounting over `runs` (0 where a run has
+/// none).
+pub(super) fn span_median(runs: &[&RunResult], field: fn(&SpanAccounting) -> u64) -> f64 {
+    med(runs, |r| {
+        r.telemetry.target_spans.map_or(0.0, |s| field(&s) as f64)
+    })
 }
 
 /// Delivery per variant, in scenario order; variants without a valid run are left out.
@@ -111,14 +120,7 @@ pub fn delivery(results: &Results) -> Vec<Delivery> {
                 .filter(|r| r.telemetry.target_spans.is_some())
                 .collect();
             let target = (!accounted.is_empty()).then(|| {
-                let t = |f: fn(&crate::results::SpanAccounting) -> u64| {
-                    med(&accounted, |r| {
-                        r.telemetry
-                            .target_spans
-                            .as_ref()
-                            .map_or(0.0, |s| f(s) as f64)
-                    })
-                };
+                let t = |f: fn(&SpanAccounting) -> u64| span_median(&accounted, f);
                 [
                     t(|s| s.produced),
                     t(|s| s.exported),
@@ -155,15 +157,17 @@ pub fn delivery(results: &Results) -> Vec<Delivery> {
             });
             Some(Delivery {
                 collector,
-                failed_exports: (!accounted.is_empty()).then(|| {
-                    med(&accounted, |r| {
-                        r.telemetry
-                            .target_spans
-                            .map_or(0.0, |s| s.failed_calls as f64)
-                    })
-                }),
+                failed_exports: (!accounted.is_empty())
+                    .then(|| span_median(&accounted, |s| s.failed_calls)),
                 delivered,
-                accounting: check(&runs),
+                // The identity holds whatever made a run invalid, so every run is checked.
+                accounting: check(
+                    &results
+                        .runs
+                        .iter()
+                        .filter(|r| &r.variant == v)
+                        .collect::<Vec<_>>(),
+                ),
                 variant: v.clone(),
                 runs: runs.len(),
                 spans_received: med(&runs, |r| r.telemetry.spans_received as f64),

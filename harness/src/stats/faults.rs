@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use super::bootstrap::median;
+use super::delivery::{med, span_median};
 use crate::results::{Results, RunResult};
 
 /// RSS growth over the window (MB) above which a process is said to grow: above this and
@@ -82,10 +82,6 @@ pub struct FaultSummary {
     pub recovery: Option<(u64, u64, Vec<f64>)>,
     /// What it amounts to.
     pub findings: Vec<Finding>,
-}
-
-fn med(runs: &[&RunResult], f: impl Fn(&RunResult) -> f64) -> f64 {
-    median(&runs.iter().map(|r| f(r)).collect::<Vec<_>>()).unwrap_or(0.0)
 }
 
 fn error_rate(r: &RunResult) -> f64 {
@@ -170,11 +166,7 @@ fn summary(
         .filter(|r| r.telemetry.target_spans.is_some())
         .collect();
     let spans = (!accounted.is_empty()).then(|| {
-        let t = |f: fn(&crate::results::SpanAccounting) -> u64| {
-            med(&accounted, |r| {
-                r.telemetry.target_spans.map_or(0.0, |s| f(&s) as f64)
-            })
-        };
+        let t = |f| span_median(&accounted, f);
         [t(|s| s.produced), t(|s| s.dropped), t(|s| s.failed)]
     });
     let flaps: Vec<_> = runs
@@ -205,13 +197,8 @@ fn summary(
         error_rate: med(runs, error_rate),
         rss_growth_mb: growth(runs),
         spans,
-        failed_exports: (!accounted.is_empty()).then(|| {
-            med(&accounted, |r| {
-                r.telemetry
-                    .target_spans
-                    .map_or(0.0, |s| s.failed_calls as f64)
-            })
-        }),
+        failed_exports: (!accounted.is_empty())
+            .then(|| span_median(&accounted, |s| s.failed_calls)),
         exports_refused: med(runs, |r| r.collector.exports_refused as f64),
         connections_blackholed: med(runs, |r| r.collector.connections_blackholed as f64),
         recovery,

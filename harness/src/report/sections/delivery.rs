@@ -33,13 +33,14 @@ pub fn section(results: &Results, delivery: &[Delivery]) -> Section {
                     || "–".to_string(),
                     |a| {
                         format!(
-                            "{} ({} runs, largest gap {})",
+                            "{} ({} run{}, largest gap {})",
                             if a.consistent {
                                 "✓ balanced"
                             } else {
                                 "✗ OFF"
                             },
                             a.runs,
+                            if a.runs == 1 { "" } else { "s" },
                             format::count(a.worst_gap)
                         )
                     },
@@ -102,9 +103,9 @@ pub fn section(results: &Results, delivery: &[Delivery]) -> Section {
                  batches ignore window edges). Traces complete: traces in which a web span and a \
                  worker span share the trace id. Observed sampling: distinct traces received / \
                  requests sent. Delivered: spans received / spans the target produced. \
-                 Accounting: spans produced = received + dropped + failed, within 1% (at least \
-                 10 spans) in every run; an export whose answer was lost after the collector \
-                 counted it is both received and failed. Failed span exports: export calls \
+                 Accounting, checked in every run (valid or not): spans produced = received + \
+                 dropped + failed, within 1% (at least 10 spans); an export whose answer was \
+                 lost after the collector counted it is both received and failed. Failed span exports: export calls \
                  that failed after the exporter's own retries. A dash: not counted (an \
                  external collector, or rotel's blackhole exporter), or not reported by the \
                  target.",
