@@ -277,7 +277,8 @@ pub struct Telemetry {
     pub log_records_received: u64,
     /// Export requests received.
     pub export_requests: u64,
-    /// Bytes received.
+    /// Bytes received: over HTTP as sent (compressed when the client compressed); over gRPC
+    /// the decoded message size, so gRPC compression does not show here.
     pub bytes_received: u64,
     /// Traces with spans from two services (web and worker joined).
     pub traces_complete: u64,

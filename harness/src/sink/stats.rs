@@ -45,7 +45,8 @@ pub struct SinkCounts {
     pub log_records_received: u64,
     /// Export requests accepted (all signals, both transports).
     pub export_requests: u64,
-    /// Bytes of request payload as received (compressed when the client compressed).
+    /// Bytes of request payload: over HTTP as received (compressed when the client
+    /// compressed); over gRPC the decoded message size (tonic decompresses before the handler).
     pub bytes_received: u64,
     /// Requests rejected as malformed.
     pub malformed_requests: u64,
