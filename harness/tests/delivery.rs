@@ -89,5 +89,9 @@ async fn produced_spans_are_received_dropped_or_failed_under_every_fault() {
     // The report states the faults' effect.
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(report.contains("## Collector faults"), "{report}");
-    assert!(report.contains("kept serving"), "{report}");
+    assert!(
+        report.contains("vs 100%"),
+        "faults are compared with 100%: {report}"
+    );
+    assert!(!report.contains("requests failed"), "{report}");
 }

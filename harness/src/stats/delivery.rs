@@ -66,7 +66,8 @@ pub fn tolerance(expected: u64) -> f64 {
 /// accounting and a counted collector.
 pub fn accounting_gap(run: &RunResult) -> Option<(u64, f64)> {
     let t = run.telemetry.target_spans.as_ref()?;
-    if !run.collector.counted {
+    // Nothing produced (telemetry off) is nothing to check.
+    if !run.collector.counted || t.produced == 0 {
         return None;
     }
     let accounted = run.telemetry.spans_received + t.dropped + t.failed;
@@ -132,15 +133,12 @@ pub fn delivery(results: &Results) -> Vec<Delivery> {
                 .iter()
                 .copied()
                 .filter(|r| r.collector.counted)
+                .filter(|r| r.telemetry.target_spans.is_some_and(|s| s.produced > 0))
                 .collect();
             let delivered = (!counted.is_empty()).then(|| {
                 med(&counted, |r| {
-                    let produced = r.telemetry.target_spans.map_or(0, |s| s.produced);
-                    if produced == 0 {
-                        1.0
-                    } else {
-                        r.telemetry.spans_received as f64 / produced as f64
-                    }
+                    let produced = r.telemetry.target_spans.map_or(1, |s| s.produced);
+                    r.telemetry.spans_received as f64 / produced as f64
                 })
             });
             let measured: Vec<&RunResult> = runs

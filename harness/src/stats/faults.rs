@@ -58,6 +58,8 @@ pub struct FaultSummary {
     pub runs: usize,
     /// Of those, invalid.
     pub invalid: usize,
+    /// The healthy variant it is compared with (`None` for a healthy variant itself).
+    pub reference: Option<String>,
     /// Median p99 latency, µs.
     pub p99_us: f64,
     /// Median p99 / healthy median p99.
@@ -110,27 +112,93 @@ pub fn summarize(results: &Results) -> Vec<FaultSummary> {
             .filter(|r| r.variant == v && r.load.requests > 0)
             .collect()
     };
-    let healthy = measured(&results.scenario.baseline);
-    let healthy_p99 = med(&healthy, |r| r.latency_us.p99 as f64);
-    let healthy_cpu = med(&healthy, |r| r.cpu.target_us_per_request);
-    let healthy_growth = growth(&healthy);
-    results
-        .scenario
-        .variants
+    let variants = &results.scenario.variants;
+    let first = |v: &str| {
+        results
+            .runs
+            .iter()
+            .find(|r| r.variant == v && r.load.requests > 0)
+    };
+    let healthy: Vec<&String> = variants
+        .iter()
+        .filter(|v| first(v).is_some_and(|r| r.collector.fault.is_none()))
+        .collect();
+    // Each fault variant against the healthy variant with the same settings.
+    let references: BTreeMap<&String, &String> = variants
+        .iter()
+        .filter_map(|v| {
+            let run = first(v).filter(|r| r.collector.fault.is_some())?;
+            reference(
+                &run.env,
+                &healthy,
+                |h| first(h).map(|r| &r.env),
+                &results.scenario.baseline,
+            )
+            .map(|h| (v, h))
+        })
+        .collect();
+    variants
         .iter()
         .filter_map(|v| {
             let runs = measured(v);
             let fault = runs.first()?.collector.fault.clone();
-            if fault.is_none() && *v != results.scenario.baseline {
-                return None;
+            match references.get(v) {
+                Some(h) => {
+                    let base = measured(h);
+                    let against = Healthy {
+                        variant: (*h).clone(),
+                        p99: med(&base, |r| r.latency_us.p99 as f64),
+                        cpu: med(&base, |r| r.cpu.target_us_per_request),
+                        growth: growth(&base),
+                    };
+                    Some(summary(v, fault, &runs, &against))
+                }
+                // A healthy variant is listed when some fault is compared with it.
+                None if references.values().any(|h| *h == v) => {
+                    let mut s = summary(v, fault, &runs, &Healthy::default());
+                    s.reference = None;
+                    Some(s)
+                }
+                None => None,
             }
-            let mut s = summary(v, fault, &runs, (healthy_p99, healthy_cpu), &healthy_growth);
-            if *v == results.scenario.baseline {
-                (s.p99_ratio, s.cpu_ratio) = (None, None);
-            }
-            Some(s)
         })
         .collect()
+}
+
+/// The healthy variant a fault variant is compared with: the one whose environment shares the
+/// most settings with `env` (the baseline wins a tie; with nothing shared, the baseline).
+fn reference<'a>(
+    env: &BTreeMap<String, String>,
+    healthy: &[&'a String],
+    env_of: impl Fn(&str) -> Option<&'a BTreeMap<String, String>>,
+    baseline: &str,
+) -> Option<&'a String> {
+    let shared = |h: &str| {
+        env_of(h).map_or(0, |e| {
+            e.iter().filter(|(k, v)| env.get(*k) == Some(v)).count()
+        })
+    };
+    let best = healthy
+        .iter()
+        .copied()
+        .max_by_key(|h| (shared(h), *h == baseline))?;
+    if shared(best) == 0 {
+        return healthy
+            .iter()
+            .copied()
+            .find(|h| *h == baseline)
+            .or(Some(best));
+    }
+    Some(best)
+}
+
+/// The healthy figures a fault is compared with.
+#[derive(Debug, Default)]
+struct Healthy {
+    variant: String,
+    p99: f64,
+    cpu: f64,
+    growth: BTreeMap<String, f64>,
 }
 
 fn growth(runs: &[&RunResult]) -> BTreeMap<String, f64> {
@@ -157,8 +225,7 @@ fn summary(
     variant: &str,
     fault: Option<String>,
     runs: &[&RunResult],
-    (healthy_p99, healthy_cpu): (f64, f64),
-    healthy_growth: &BTreeMap<String, f64>,
+    healthy: &Healthy,
 ) -> FaultSummary {
     let accounted: Vec<&RunResult> = runs
         .iter()
@@ -191,9 +258,10 @@ fn summary(
         runs: runs.len(),
         invalid: runs.iter().filter(|r| !r.valid).count(),
         p99_us,
-        p99_ratio: ratio(p99_us, healthy_p99),
+        reference: Some(healthy.variant.clone()),
+        p99_ratio: ratio(p99_us, healthy.p99),
         cpu_us,
-        cpu_ratio: ratio(cpu_us, healthy_cpu),
+        cpu_ratio: ratio(cpu_us, healthy.cpu),
         error_rate: med(runs, error_rate),
         rss_growth_mb: growth(runs),
         spans,
@@ -204,7 +272,7 @@ fn summary(
         recovery,
         findings: Vec::new(),
     };
-    s.findings = findings(&s, runs, healthy_growth);
+    s.findings = findings(&s, runs, &healthy.growth);
     s
 }
 
@@ -284,6 +352,36 @@ mod tests {
     #[test]
     fn no_fault_no_section() {
         assert!(summarize(&fixture::results()).is_empty());
+    }
+
+    #[test]
+    fn a_fault_is_compared_with_the_healthy_variant_of_the_same_settings() {
+        let env = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+                .collect()
+        };
+        let envs: BTreeMap<String, BTreeMap<String, String>> = [
+            ("off".to_string(), env(&[("OTEL_SDK_DISABLED", "true")])),
+            ("100%".to_string(), env(&[("S", "on"), ("D", "200")])),
+            ("10%".to_string(), env(&[("S", "ratio"), ("D", "200")])),
+        ]
+        .into();
+        let names: Vec<String> = envs.keys().cloned().collect();
+        let healthy: Vec<&String> = names.iter().collect();
+        let env_of = |v: &str| envs.get(v);
+        let pick = |e| reference(&e, &healthy, env_of, "off").map(String::as_str);
+        assert_eq!(pick(env(&[("S", "on"), ("D", "200")])), Some("100%"));
+        assert_eq!(
+            pick(env(&[("S", "on"), ("D", "200"), ("T", "300")])),
+            Some("100%")
+        );
+        assert_eq!(
+            pick(env(&[("X", "1")])),
+            Some("off"),
+            "nothing shared: the baseline"
+        );
     }
 
     #[test]

@@ -95,7 +95,11 @@ pub fn section(faults: &[FaultSummary]) -> Option<Section> {
         .map(|s| {
             vec![
                 cell(s.variant.clone()),
-                cell(s.fault.clone().unwrap_or_else(|| "healthy".into())),
+                match (&s.fault, &s.reference) {
+                    (Some(f), Some(r)) => vec![f.clone(), format!("vs {r}")],
+                    (Some(f), None) => cell(f.clone()),
+                    (None, _) => cell("healthy"),
+                },
                 cell(if s.invalid > 0 {
                     format!("{} ({} invalid)", s.runs, s.invalid)
                 } else {
@@ -159,7 +163,8 @@ pub fn section(faults: &[FaultSummary]) -> Option<Section> {
             para(
                 "Medians over every run that measured requests, including runs a fault made \
                  invalid (under a fault, falling behind is the finding). Changes are against \
-                 the healthy baseline. RSS growth: last minus first 100 ms sample of the \
+                 the healthy variant named under each fault: the one with the same settings (the \
+                 baseline when none matches). RSS growth: last minus first 100 ms sample of the \
                  measured window. Spans: the target's own accounting over the whole run. \
                  Collector side: exports the fault refused (error, reject) and connections a \
                  blackhole swallowed. Delivery resumed: time from the collector's return until \
