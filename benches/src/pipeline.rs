@@ -8,13 +8,11 @@ use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::logs::{BatchLogProcessor, LogBatch, LogExporter, SdkLoggerProvider};
 use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::testing::trace::NoopSpanExporter;
-use opentelemetry_sdk::trace::{
-    BatchConfigBuilder, BatchSpanProcessor, SdkTracer, SdkTracerProvider, SimpleSpanProcessor,
-};
+use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider, SimpleSpanProcessor};
 use target_app::telemetry::config::OtelConfig;
 use target_app::telemetry::counting::{Counters, Counting, SignalTotals};
 use target_app::telemetry::mask::MaskingLoggerProvider;
-use target_app::telemetry::tracer_provider;
+use target_app::telemetry::{batch_processor, tracer_provider};
 use tracing::Dispatch;
 use tracing_subscriber::filter::{EnvFilter, filter_fn};
 use tracing_subscriber::layer::SubscriberExt as _;
@@ -87,17 +85,12 @@ impl SpanPipeline {
                 SimpleSpanProcessor::new(exporter),
                 &counters,
             ),
-            Processor::Batch => {
-                let batch = BatchConfigBuilder::default()
-                    .with_max_queue_size(config.batch.max_queue_size)
-                    .with_scheduled_delay(config.batch.schedule_delay)
-                    .with_max_export_batch_size(config.batch.max_export_batch_size)
-                    .build();
-                let processor = BatchSpanProcessor::builder(exporter)
-                    .with_batch_config(batch)
-                    .build();
-                tracer_provider(config, resource(), processor, &counters)
-            }
+            Processor::Batch => tracer_provider(
+                config,
+                resource(),
+                batch_processor(config, exporter),
+                &counters,
+            ),
         };
         Self { provider, counters }
     }

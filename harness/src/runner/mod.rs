@@ -484,7 +484,7 @@ async fn measure(
             b.set_position(now.saturating_duration_since(plan_start).as_secs());
         }
     }
-    let window = window.finish();
+    let mut window = window.finish();
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -497,7 +497,6 @@ async fn measure(
         target_problem.get_or_insert(problem);
     }
 
-    let mut window = window;
     let measured = recorder.snapshot();
     // The whole harness (generator, sink, sampler) against its CPUs, for the saturation check.
     let (wall, generator_us) = (window.wall_s, window.harness_us);

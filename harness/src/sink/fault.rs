@@ -198,11 +198,6 @@ impl FaultState {
         }
     }
 
-    /// The fault played.
-    pub fn fault(&self) -> Option<Fault> {
-        self.fault
-    }
-
     /// What to do with the next export.
     pub fn action(&self) -> Action {
         match self.fault {

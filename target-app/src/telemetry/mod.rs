@@ -28,7 +28,7 @@ use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMete
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{
     BatchConfigBuilder, BatchSpanProcessor, InMemorySpanExporter, Sampler, SdkTracerProvider,
-    SimpleSpanProcessor, SpanProcessor,
+    SimpleSpanProcessor, SpanExporter, SpanProcessor,
 };
 use serde::Serialize;
 use tracing_subscriber::filter::filter_fn;
@@ -340,6 +340,22 @@ pub fn tracer_provider(
         .build()
 }
 
+/// The batch span processor with the configured `OTEL_BSP_*` settings around `exporter`
+/// (public for the benches in `benches/`).
+pub fn batch_processor(
+    config: &OtelConfig,
+    exporter: impl SpanExporter + 'static,
+) -> BatchSpanProcessor {
+    let batch = BatchConfigBuilder::default()
+        .with_max_queue_size(config.batch.max_queue_size)
+        .with_scheduled_delay(config.batch.schedule_delay)
+        .with_max_export_batch_size(config.batch.max_export_batch_size)
+        .build();
+    BatchSpanProcessor::builder(exporter)
+        .with_batch_config(batch)
+        .build()
+}
+
 fn otlp_tracer_provider(
     config: &OtelConfig,
     resource: Resource,
@@ -349,15 +365,12 @@ fn otlp_tracer_provider(
     Ok(match config.processor {
         ProcessorKind::Batch => {
             let exporter = Counting::new(otlp_span_exporter(config)?, exported);
-            let batch = BatchConfigBuilder::default()
-                .with_max_queue_size(config.batch.max_queue_size)
-                .with_scheduled_delay(config.batch.schedule_delay)
-                .with_max_export_batch_size(config.batch.max_export_batch_size)
-                .build();
-            let processor = BatchSpanProcessor::builder(exporter)
-                .with_batch_config(batch)
-                .build();
-            tracer_provider(config, resource, processor, counters)
+            tracer_provider(
+                config,
+                resource,
+                batch_processor(config, exporter),
+                counters,
+            )
         }
         ProcessorKind::Simple => {
             let driver = match config.protocol {
