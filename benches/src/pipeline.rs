@@ -2,7 +2,6 @@
 //! layers) around exporters that discard everything.
 
 use opentelemetry::trace::TracerProvider as _;
-use opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::logs::{BatchLogProcessor, LogBatch, LogExporter, SdkLoggerProvider};
@@ -12,11 +11,8 @@ use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider, SimpleSpanProcessor
 use target_app::telemetry::config::OtelConfig;
 use target_app::telemetry::counting::{Counters, Counting, SignalTotals};
 use target_app::telemetry::mask::MaskingLoggerProvider;
-use target_app::telemetry::{batch_processor, tracer_provider};
+use target_app::telemetry::{batch_processor, subscriber, tracer_provider};
 use tracing::Dispatch;
-use tracing_subscriber::filter::{EnvFilter, filter_fn};
-use tracing_subscriber::layer::SubscriberExt as _;
-use tracing_subscriber::{Layer as _, Registry};
 
 /// The samplers compared, as `(benchmark id, OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG)`:
 /// the `parentbased_*` forms the scenarios use (a root span goes to the inner sampler).
@@ -100,13 +96,17 @@ impl SpanPipeline {
         self.provider.tracer("target-app")
     }
 
-    /// The app's `tracing` subscriber for this pipeline: the OpenTelemetry layer for the app's
-    /// spans, and the stderr layer filtered at `warn` (writing nowhere here).
+    /// The app's `tracing` subscriber (`target_app::telemetry::subscriber`) with this pipeline
+    /// for spans and no log bridge.
     pub fn dispatch(&self) -> Dispatch {
-        let spans = tracing_opentelemetry::layer()
-            .with_tracer(self.tracer())
-            .with_filter(filter_fn(|m| m.is_span() && is_app(m)));
-        Dispatch::new(Registry::default().with(spans).with(quiet_stderr_layer()))
+        subscriber(Some(self.tracer()), None)
+    }
+
+    /// The app's whole `tracing` subscriber, as the target-app runs it: spans to this pipeline,
+    /// events to `logs`, warnings to stderr. Every layer with a filter of its own looks the span
+    /// up on each enter and exit, so this is the stack whose enter/exit the app pays.
+    pub fn app_dispatch(&self, logs: &LogPipeline) -> Dispatch {
+        subscriber(Some(self.tracer()), Some(logs.masking()))
     }
 
     /// Shuts the provider down (flushing the batch queue) and returns the span totals.
@@ -119,24 +119,7 @@ impl SpanPipeline {
 /// The app's subscriber with telemetry disabled (`OTEL_SDK_DISABLED=true`): only the stderr
 /// layer filtered at `warn`, so the app's INFO spans are disabled at their call sites.
 pub fn sdk_off_dispatch() -> Dispatch {
-    Dispatch::new(Registry::default().with(quiet_stderr_layer()))
-}
-
-/// The app's filter for exported spans and events (`target_app::telemetry::is_app`): the
-/// app's own targets at INFO or above.
-pub fn is_app(meta: &tracing::Metadata<'_>) -> bool {
-    meta.target().starts_with("target_app") && *meta.level() <= tracing::Level::INFO
-}
-
-/// The app's stderr layer (`warn,target_app::lifecycle=info`) writing to nowhere.
-fn quiet_stderr_layer<S>() -> impl tracing_subscriber::Layer<S>
-where
-    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
-{
-    tracing_subscriber::fmt::layer()
-        .with_writer(std::io::sink)
-        .with_ansi(false)
-        .with_filter(EnvFilter::new("warn,target_app::lifecycle=info"))
+    subscriber(None, None)
 }
 
 /// A log exporter that discards every batch.
@@ -182,12 +165,9 @@ impl LogPipeline {
         MaskingLoggerProvider::new(self.provider.clone(), self.counters.logs.clone())
     }
 
-    /// The app's `tracing` subscriber for logs: the bridge for the app's events, and the
-    /// stderr layer.
+    /// The app's `tracing` subscriber with this pipeline for events and no span layer.
     pub fn dispatch(&self) -> Dispatch {
-        let bridge = OpenTelemetryTracingBridge::new(&self.masking())
-            .with_filter(filter_fn(|m| m.is_event() && is_app(m)));
-        Dispatch::new(Registry::default().with(bridge).with(quiet_stderr_layer()))
+        subscriber(None, Some(self.masking()))
     }
 
     /// Shuts the provider down (flushing the batch queue) and returns the log totals.

@@ -31,7 +31,7 @@ use opentelemetry_sdk::trace::{
     SimpleSpanProcessor, SpanExporter, SpanProcessor,
 };
 use serde::Serialize;
-use tracing_subscriber::filter::filter_fn;
+use tracing_subscriber::filter::{FilterFn, LevelFilter, filter_fn};
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::{EnvFilter, Layer as _};
 
@@ -100,8 +100,7 @@ impl Telemetry {
     pub fn build(config: OtelConfig, test: &TestExporters) -> anyhow::Result<Self> {
         let counters = Counters::default();
         if config.disabled {
-            let dispatch =
-                tracing::Dispatch::new(tracing_subscriber::registry().with(stderr_layer()));
+            let dispatch = subscriber(None, None);
             return Ok(Self {
                 config,
                 tracer_provider: None,
@@ -166,21 +165,11 @@ impl Telemetry {
             (None, ExporterKind::None) => None,
         };
 
-        let spans_layer = tracer_provider.as_ref().map(|provider| {
-            tracing_opentelemetry::layer()
-                .with_tracer(provider.tracer("target-app"))
-                .with_filter(filter_fn(|m| m.is_span() && is_app(m)))
-        });
-        let logs_layer = logger_provider.as_ref().map(|provider| {
-            let masking = MaskingLoggerProvider::new(provider.clone(), counters.logs.clone());
-            opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge::new(&masking)
-                .with_filter(filter_fn(|m| m.is_event() && is_app(m)))
-        });
-        let dispatch = tracing::Dispatch::new(
-            tracing_subscriber::registry()
-                .with(spans_layer)
-                .with(logs_layer)
-                .with(stderr_layer()),
+        let dispatch = subscriber(
+            tracer_provider.as_ref().map(|p| p.tracer("target-app")),
+            logger_provider
+                .as_ref()
+                .map(|p| MaskingLoggerProvider::new(p.clone(), counters.logs.clone())),
         );
         Ok(Self {
             config,
@@ -293,6 +282,50 @@ pub fn init_global(
         opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     }
     Ok(GLOBAL.get_or_init(|| telemetry))
+}
+
+/// The app's `tracing` subscriber: the app's spans to `tracer` (tracing-opentelemetry), its
+/// events to `logs` (the OTLP log bridge), and warnings to stderr. Without a tracer and a logger
+/// (`OTEL_SDK_DISABLED=true`) only the stderr layer is left, filtered at `warn`, so the app's
+/// INFO spans are disabled at their call sites. Public so the benches in `benches/` measure this
+/// very stack.
+pub fn subscriber(
+    tracer: Option<opentelemetry_sdk::trace::SdkTracer>,
+    logs: Option<MaskingLoggerProvider>,
+) -> tracing::Dispatch {
+    // Each layer's filter is off when the layer is: a bare `None` layer would answer "always
+    // interested" for every call site, making every span and event of every crate (hyper's and
+    // sqlx's TRACE ones included) ask the filters on each call. The level hints let `tracing`
+    // skip the app's DEBUG and TRACE call sites, and everyone else's, before any filter runs.
+    let (spans_on, logs_on) = (tracer.is_some(), logs.is_some());
+    let spans_layer = tracer
+        .map(|tracer| tracing_opentelemetry::layer().with_tracer(tracer))
+        .with_filter(app_filter(move |m| spans_on && m.is_span(), spans_on));
+    let logs_layer = logs
+        .map(|masking| {
+            opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge::new(&masking)
+        })
+        .with_filter(app_filter(move |m| logs_on && m.is_event(), logs_on));
+    tracing::Dispatch::new(
+        tracing_subscriber::registry()
+            .with(spans_layer)
+            .with(logs_layer)
+            .with(stderr_layer()),
+    )
+}
+
+/// A filter for the app's own spans or events (`kind`) at INFO or above, or for nothing when
+/// `on` is false.
+fn app_filter(
+    kind: impl Fn(&tracing::Metadata<'_>) -> bool,
+    on: bool,
+) -> FilterFn<impl Fn(&tracing::Metadata<'_>) -> bool> {
+    let hint = if on {
+        LevelFilter::INFO
+    } else {
+        LevelFilter::OFF
+    };
+    filter_fn(move |m| kind(m) && is_app(m)).with_max_level_hint(hint)
 }
 
 /// True for the app's own spans and events at INFO or above.
