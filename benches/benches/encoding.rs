@@ -3,14 +3,14 @@
 //! are the app's own (a server span and three database spans per request, masked), produced by
 //! the app's pipeline.
 //!
-//! Results (2026-11-27, one run of `cargo bench -p benches`; criterion's estimate and its 95%
+//! Results (2026-11-27 13:40 UTC, one run of `cargo bench -p benches`; criterion's estimate and its 95%
 //! interval). Machine: AMD EPYC (KVM guest, 2 vCPUs shared with other work, 1 MiB L2 per core, 32
 //! MiB L3), 23 GiB RAM, Debian 12, Linux 6.18, rustc 1.95.0, criterion 0.8.2.
 //!
 //! | Benchmark                           | Time                          |
 //! |-------------------------------------|-------------------------------|
-//! | otlp_encode_512_spans/protobuf      | 1.37 ms [1.34 ms, 1.41 ms]    |
-//! | otlp_encode_512_spans/protobuf+gzip | 3.37 ms [3.33 ms, 3.40 ms]    |
+//! | otlp_encode_512_spans/protobuf     | 1.65 ms [1.41 ms, 2 ms]      |
+//! | otlp_encode_512_spans/protobuf+gzip| 4.32 ms [3.9 ms, 4.76 ms]    |
 //!
 //! Upstream figures and how to read these: `benches/README.md`.
 

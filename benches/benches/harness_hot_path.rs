@@ -3,16 +3,16 @@
 //! and the pacing step (`harness::load::pacing`: a user's intended send time, and the
 //! metronome's slot computation and wake-up when a slot is due).
 //!
-//! Results (2026-11-27, one run of `cargo bench -p benches`; criterion's estimate and its 95%
+//! Results (2026-11-27 13:40 UTC, one run of `cargo bench -p benches`; criterion's estimate and its 95%
 //! interval). Machine: AMD EPYC (KVM guest, 2 vCPUs shared with other work, 1 MiB L2 per core, 32
 //! MiB L3), 23 GiB RAM, Debian 12, Linux 6.18, rustc 1.95.0, criterion 0.8.2.
 //!
 //! | Benchmark                              | Time                          |
 //! |----------------------------------------|-------------------------------|
-//! | harness/pacing/intended                | 10 ns [9.4 ns, 11 ns]         |
-//! | harness/pacing/metronome_step          | 55 ns [54 ns, 56 ns]          |
-//! | harness/recorder/hdr_saturating_record | 7.5 ns [6.7 ns, 8.1 ns]       |
-//! | harness/recorder/record_request        | 99 ns [93 ns, 105 ns]         |
+//! | harness/pacing/intended               | 12.1 ns [10.8 ns, 13.6 ns]   |
+//! | harness/pacing/metronome_step         | 79.9 ns [72.7 ns, 90.3 ns]   |
+//! | harness/recorder/hdr_saturating_record| 8.99 ns [8.25 ns, 9.72 ns]   |
+//! | harness/recorder/record_request       | 92.8 ns [85.7 ns, 101 ns]    |
 //!
 //! Upstream figures and how to read these: `benches/README.md`.
 

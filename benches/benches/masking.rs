@@ -4,21 +4,21 @@
 //! (`mask_span`, run by the app's `MaskingSpanProcessor` on every sampled span); a log body is
 //! masked as the OTLP log bridge sets it (`MaskingLogRecord::set_body`).
 //!
-//! Results (2026-11-27, one run of `cargo bench -p benches`; criterion's estimate and its 95%
+//! Results (2026-11-27 13:40 UTC, one run of `cargo bench -p benches`; criterion's estimate and its 95%
 //! interval). Machine: AMD EPYC (KVM guest, 2 vCPUs shared with other work, 1 MiB L2 per core, 32
 //! MiB L3), 23 GiB RAM, Debian 12, Linux 6.18, rustc 1.95.0, criterion 0.8.2.
 //!
 //! | Benchmark                         | Time                          |
 //! |-----------------------------------|-------------------------------|
-//! | mask_emails/1 KiB, no email       | 97 ns [92 ns, 102 ns]         |
-//! | mask_emails/at sign, no email     | 80 ns [72 ns, 88 ns]          |
-//! | mask_emails/one email             | 95 ns [87 ns, 104 ns]         |
-//! | mask_emails/route, no email       | 24 ns [22 ns, 26 ns]          |
-//! | mask_emails/sql, no email         | 22 ns [21 ns, 24 ns]          |
-//! | mask_log_body/no email            | 59 ns [53 ns, 67 ns]          |
-//! | mask_log_body/one email           | 162 ns [153 ns, 171 ns]       |
-//! | mask_span/server span + one email | 476 ns [426 ns, 534 ns]       |
-//! | mask_span/server span, no email   | 226 ns [210 ns, 244 ns]       |
+//! | mask_emails/1 KiB, no email      | 147 ns [144 ns, 151 ns]      |
+//! | mask_emails/at sign, no email    | 112 ns [107 ns, 120 ns]      |
+//! | mask_emails/one email            | 129 ns [123 ns, 137 ns]      |
+//! | mask_emails/route, no email      | 28.4 ns [27.2 ns, 30 ns]     |
+//! | mask_emails/sql, no email        | 29.2 ns [27.8 ns, 31.3 ns]   |
+//! | mask_log_body/no email           | 59.6 ns [55.7 ns, 63.8 ns]   |
+//! | mask_log_body/one email          | 219 ns [206 ns, 233 ns]      |
+//! | mask_span/server span + one email| 269 ns [262 ns, 277 ns]      |
+//! | mask_span/server span, no email  | 191 ns [182 ns, 200 ns]      |
 //!
 //! The two `mask_span` rows were measured under the ids `db span, no email` and
 //! `db span + one email`, which mislabeled the same server span; renamed after the run.

@@ -3,16 +3,16 @@
 //! extracts it and parents its job span on it (`set_parent_from_map`). Measured with the app's
 //! pipeline at `parentbased_always_on`, batch processor, no-op exporter.
 //!
-//! Results (2026-11-27, one run of `cargo bench -p benches`; criterion's estimate and its 95%
+//! Results (2026-11-27 13:40 UTC, one run of `cargo bench -p benches`; criterion's estimate and its 95%
 //! interval). Machine: AMD EPYC (KVM guest, 2 vCPUs shared with other work, 1 MiB L2 per core, 32
 //! MiB L3), 23 GiB RAM, Debian 12, Linux 6.18, rustc 1.95.0, criterion 0.8.2.
 //!
 //! | Benchmark                            | Time                          |
 //! |--------------------------------------|-------------------------------|
-//! | propagation/extract                  | 465 ns [423 ns, 517 ns]       |
-//! | propagation/inject_current           | 593 ns [551 ns, 650 ns]       |
-//! | propagation/span+set_parent_from_map | 5.69 µs [5.21 µs, 6.16 µs]    |
-//! | propagation/span_alone               | 3.48 µs [3.19 µs, 3.74 µs]    |
+//! | propagation/extract                 | 407 ns [377 ns, 442 ns]      |
+//! | propagation/inject_current          | 791 ns [717 ns, 864 ns]      |
+//! | propagation/span+set_parent_from_map| 4.5 µs [4.3 µs, 4.73 µs]     |
+//! | propagation/span_alone              | 4.56 µs [4.29 µs, 4.88 µs]   |
 //!
 //! Upstream figures and how to read these: `benches/README.md`.
 

@@ -3,15 +3,15 @@
 //! built per request), and one log record through the OTLP log bridge (`tracing::info!` ->
 //! `OpenTelemetryTracingBridge` -> masking logger -> batch log processor -> no-op exporter).
 //!
-//! Results (2026-11-27, one run of `cargo bench -p benches`; criterion's estimate and its 95%
+//! Results (2026-11-27 13:40 UTC, one run of `cargo bench -p benches`; criterion's estimate and its 95%
 //! interval). Machine: AMD EPYC (KVM guest, 2 vCPUs shared with other work, 1 MiB L2 per core, 32
 //! MiB L3), 23 GiB RAM, Debian 12, Linux 6.18, rustc 1.95.0, criterion 0.8.2.
 //!
 //! | Benchmark                   | Time                          |
 //! |-----------------------------|-------------------------------|
-//! | log/bridge_info_no_email    | 894 ns [831 ns, 962 ns]       |
-//! | log/bridge_info_with_email  | 1.49 µs [1.33 µs, 1.65 µs]    |
-//! | metric/http_duration_record | 268 ns [253 ns, 285 ns]       |
+//! | log/bridge_info_no_email   | 1.83 µs [1.75 µs, 1.96 µs]   |
+//! | log/bridge_info_with_email | 1.35 µs [1.28 µs, 1.42 µs]   |
+//! | metric/http_duration_record| 312 ns [296 ns, 336 ns]      |
 //!
 //! Upstream figures and how to read these: `benches/README.md`.
 

@@ -9,32 +9,32 @@
 //! opentelemetry `benches/trace.rs`, Apple M4 Pro): always-sample 204 ns, never-sample 51 ns,
 //! no-op tracer 29 ns.
 //!
-//! Results (2026-11-27, one run of `cargo bench -p benches`; criterion's estimate and its 95%
+//! Results (2026-11-27 13:40 UTC, one run of `cargo bench -p benches`; criterion's estimate and its 95%
 //! interval). Machine: AMD EPYC (KVM guest, 2 vCPUs shared with other work, 1 MiB L2 per core, 32
 //! MiB L3), 23 GiB RAM, Debian 12, Linux 6.18, rustc 1.95.0, criterion 0.8.2.
 //!
 //! | Benchmark                    | Time                          |
 //! |------------------------------|-------------------------------|
-//! | span/attributes/0            | 312 ns [300 ns, 323 ns]       |
-//! | span/attributes/16           | 1.26 µs [1.12 µs, 1.43 µs]    |
-//! | span/attributes/4            | 621 ns [585 ns, 671 ns]       |
-//! | span/enter_exit/always_off   | 381 ns [365 ns, 395 ns]       |
-//! | span/enter_exit/always_on    | 341 ns [334 ns, 349 ns]       |
-//! | span/enter_exit/sdk_off      | 2.1 ns [1.8 ns, 2.4 ns]       |
-//! | span/path/api/always_off     | 241 ns [237 ns, 247 ns]       |
-//! | span/path/api/always_on      | 1.29 µs [1.24 µs, 1.34 µs]    |
-//! | span/path/tracing/always_off | 982 ns [958 ns, 1.01 µs]      |
-//! | span/path/tracing/always_on  | 3.36 µs [3.14 µs, 3.60 µs]    |
-//! | span/processor/batch         | 1.43 µs [1.30 µs, 1.55 µs]    |
-//! | span/processor/simple        | 832 ns [828 ns, 837 ns]       |
-//! | span/sampler/always_off      | 1.36 µs [1.28 µs, 1.44 µs]    |
-//! | span/sampler/always_on       | 2.18 µs [2.04 µs, 2.37 µs]    |
-//! | span/sampler/ratio_1%        | 1.60 µs [1.57 µs, 1.63 µs]    |
-//! | span/sampler/ratio_10%       | 1.69 µs [1.57 µs, 1.81 µs]    |
-//! | span/sampler/sdk_off         | 7.0 ns [6.4 ns, 7.6 ns]       |
-//! | span/upstream/always-sample  | 384 ns [371 ns, 398 ns]       |
-//! | span/upstream/never-sample   | 98 ns [95 ns, 103 ns]         |
-//! | span/upstream/noop-tracer    | 56 ns [53 ns, 59 ns]          |
+//! | span/attributes/0           | 494 ns [445 ns, 556 ns]      |
+//! | span/attributes/16          | 1.92 µs [1.79 µs, 2.07 µs]   |
+//! | span/attributes/4           | 1.26 µs [1.19 µs, 1.35 µs]   |
+//! | span/enter_exit/always_off  | 733 ns [697 ns, 778 ns]      |
+//! | span/enter_exit/always_on   | 702 ns [671 ns, 743 ns]      |
+//! | span/enter_exit/sdk_off     | 2.86 ns [2.46 ns, 3.49 ns]   |
+//! | span/path/api/always_off    | 311 ns [285 ns, 341 ns]      |
+//! | span/path/api/always_on     | 1.45 µs [1.37 µs, 1.55 µs]   |
+//! | span/path/tracing/always_off| 1.78 µs [1.72 µs, 1.86 µs]   |
+//! | span/path/tracing/always_on | 4 µs [3.85 µs, 4.17 µs]      |
+//! | span/processor/batch        | 1.24 µs [1.19 µs, 1.32 µs]   |
+//! | span/processor/simple       | 746 ns [695 ns, 801 ns]      |
+//! | span/sampler/always_off     | 1.43 µs [1.32 µs, 1.56 µs]   |
+//! | span/sampler/always_on      | 4.08 µs [3.9 µs, 4.33 µs]    |
+//! | span/sampler/ratio_1%       | 1.73 µs [1.63 µs, 1.86 µs]   |
+//! | span/sampler/ratio_10%      | 1.87 µs [1.76 µs, 2.03 µs]   |
+//! | span/sampler/sdk_off        | 9.93 ns [8.95 ns, 11.4 ns]   |
+//! | span/upstream/always-sample | 603 ns [575 ns, 636 ns]      |
+//! | span/upstream/never-sample  | 148 ns [138 ns, 160 ns]      |
+//! | span/upstream/noop-tracer   | 78.7 ns [70 ns, 89.8 ns]     |
 //!
 //! Upstream figures and how to read these: `benches/README.md`.
 
