@@ -15,8 +15,12 @@ pub struct VariantSummary {
     pub baseline: String,
     /// Valid runs of this variant (the statistics use only these).
     pub valid_runs: u32,
-    /// Runs excluded because they were invalid.
+    /// Runs excluded because they were invalid (those invalid for latency only included).
     pub invalid_runs: u32,
+    /// Of the invalid runs, those invalid for latency only (`runs[].latency_only`): their CPU,
+    /// memory and delivery figures are in the statistics, their latency is not.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub latency_only_runs: u32,
     /// The sampling ratio its environment asks for (0..=1); `null` when the SDK is disabled or
     /// the sampler is not one of the standard ones.
     pub sampling_ratio: Option<f64>,
@@ -186,4 +190,10 @@ pub struct Recommendation {
     pub sampling_ratio: Option<f64>,
     /// Why: the evidence, or why no variant fits.
     pub reason: String,
+}
+
+/// For `skip_serializing_if`: a count of zero is left out.
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde passes a reference
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }

@@ -55,6 +55,7 @@ pub fn run(variant: &str, repetition: u32, cpu: f64) -> RunResult {
         repetition,
         valid: true,
         invalid_reason: None,
+        latency_only: false,
         env: env(variant),
         load: LoadResult {
             model: "rate".into(),

@@ -95,6 +95,12 @@ pub struct RunResult {
     /// Why the run is invalid (all reasons, `; `-separated).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invalid_reason: Option<String>,
+    /// True when the run is invalid for its latency only: the generator's scheduling lag broke
+    /// its bound, which distorts latency (timed from the intended send time) but not what the
+    /// target spent on the requests it served at the achieved rate. The statistics then use the
+    /// run's CPU, memory and delivery figures and leave out its latency.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub latency_only: bool,
     /// The environment the target got from the variant.
     pub env: BTreeMap<String, String>,
     /// Load delivered.

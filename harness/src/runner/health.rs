@@ -32,7 +32,18 @@ pub struct Health {
     pub target_problem: Option<String>,
 }
 
-/// Every reason the run is invalid (empty: valid).
+/// Every reason the run's latency cannot be trusted, while its CPU, memory and delivery can:
+/// the generator sent late, and latency is timed from the intended send time.
+pub fn latency_reasons(h: &Health) -> Vec<String> {
+    h.lag_p99_us
+        .filter(|l| *l > MAX_LAG_P99_US)
+        .map(|lag| format!("scheduling lag p99 {lag} µs exceeds {MAX_LAG_P99_US} µs: the generator fell behind its schedule (latency left out, CPU and memory kept)"))
+        .into_iter()
+        .collect()
+}
+
+/// Every reason none of the run's figures can be trusted (empty: valid, unless
+/// [`latency_reasons`] has one for its latency).
 pub fn invalid_reasons(h: &Health) -> Vec<String> {
     let mut reasons = Vec::new();
     if let Some(problem) = &h.target_problem {
@@ -47,9 +58,6 @@ pub fn invalid_reasons(h: &Health) -> Vec<String> {
             h.achieved_rps,
             (1.0 - h.achieved_rps / target) * 100.0
         ));
-    }
-    if let Some(lag) = h.lag_p99_us.filter(|l| *l > MAX_LAG_P99_US) {
-        reasons.push(format!("scheduling lag p99 {lag} µs exceeds {MAX_LAG_P99_US} µs: the generator fell behind its schedule"));
     }
     let cap = h.generator_cpus.max(1) as f64 * MAX_GENERATOR_SHARE;
     if h.generator_cores > cap {
@@ -105,13 +113,6 @@ mod tests {
             ),
             (
                 Health {
-                    lag_p99_us: Some(5_000),
-                    ..healthy()
-                },
-                "scheduling lag",
-            ),
-            (
-                Health {
                     generator_cores: 0.95,
                     ..healthy()
                 },
@@ -143,7 +144,24 @@ mod tests {
             let reasons = invalid_reasons(&h);
             assert_eq!(reasons.len(), 1, "{reasons:?}");
             assert!(reasons[0].contains(needle), "{reasons:?}");
+            assert!(latency_reasons(&h).is_empty(), "{needle}");
         }
+    }
+
+    #[test]
+    fn a_late_generator_costs_the_latency_only() {
+        let late = Health {
+            lag_p99_us: Some(5_000),
+            ..healthy()
+        };
+        assert!(invalid_reasons(&late).is_empty());
+        let reasons = latency_reasons(&late);
+        assert_eq!(reasons.len(), 1, "{reasons:?}");
+        assert!(
+            reasons[0].contains("scheduling lag p99 5000 µs"),
+            "{reasons:?}"
+        );
+        assert!(latency_reasons(&healthy()).is_empty());
     }
 
     #[test]
@@ -155,5 +173,6 @@ mod tests {
             ..healthy()
         };
         assert!(invalid_reasons(&h).is_empty());
+        assert!(latency_reasons(&h).is_empty());
     }
 }

@@ -533,7 +533,7 @@ async fn measure(
     } else {
         placement::online_cpus()
     };
-    let reasons = health::invalid_reasons(&health::Health {
+    let health = health::Health {
         target_rps: if l.model == Model::Rate { l.rate } else { None },
         achieved_rps,
         lag_p99_us: (l.model == Model::Rate).then_some(generator_lag.p99),
@@ -547,7 +547,10 @@ async fn measure(
         max_error_rate: scenario.max_error_rate,
         requests: measured.requests,
         target_problem,
-    });
+    };
+    let run_reasons = health::invalid_reasons(&health);
+    let latency_only = run_reasons.is_empty() && !health::latency_reasons(&health).is_empty();
+    let reasons = [run_reasons, health::latency_reasons(&health)].concat();
     let web = stopped.totals.get("web");
     let worker = stopped.totals.get("worker");
     let target_spans = (!stopped.totals.is_empty()).then(|| {
@@ -571,6 +574,7 @@ async fn measure(
         repetition: planned.repetition,
         valid: reasons.is_empty(),
         invalid_reason: (!reasons.is_empty()).then(|| reasons.join("; ")),
+        latency_only,
         env: variant.env.clone(),
         load: LoadResult {
             model: match l.model {
@@ -689,6 +693,7 @@ fn failed_run(
         repetition: planned.repetition,
         valid: false,
         invalid_reason: Some(reason.to_string()),
+        latency_only: false,
         env: variant.env.clone(),
         load: LoadResult {
             model: match scenario.load.model {

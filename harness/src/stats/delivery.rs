@@ -110,7 +110,7 @@ pub fn delivery(results: &Results) -> Vec<Delivery> {
             let runs: Vec<&RunResult> = results
                 .runs
                 .iter()
-                .filter(|r| &r.variant == v && r.valid)
+                .filter(|r| &r.variant == v && (r.valid || r.latency_only))
                 .collect();
             if runs.is_empty() {
                 return None;

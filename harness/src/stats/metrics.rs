@@ -78,6 +78,11 @@ const fn def(
     }
 }
 
+/// True for the latency percentiles, which a run invalid for latency only does not contribute.
+pub fn is_latency(name: &str) -> bool {
+    matches!(name, "p50" | "p90" | "p99" | "p999")
+}
+
 /// The definition of `name` (a family name, or `rss_*.<process>`).
 pub fn lookup(name: &str) -> Option<&'static MetricDef> {
     let family = name.split_once('.').map_or(name, |(f, _)| f);

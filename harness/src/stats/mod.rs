@@ -135,16 +135,20 @@ pub fn apply(results: &mut Results, analysis: Analysis) {
     results.speed = analysis.speed;
 }
 
-/// The runs of one variant, split into valid metric values and a count of invalid runs.
+/// The runs of one variant, split into the metric values the statistics may use and a count of
+/// invalid runs.
 #[derive(Debug, Default)]
 pub struct Group {
-    /// Metrics of each valid run.
+    /// Metrics of each valid run, and of each run invalid for latency only without its latency
+    /// metrics.
     pub valid: Vec<BTreeMap<String, f64>>,
     /// (generator, target) CPU µs per request of each valid run, in the order of `valid`
     /// (zeros where the generator's CPU was not measured: `speed::fit` skips them).
     pub speed: Vec<speed::Reading>,
-    /// Invalid runs.
+    /// Invalid runs (those invalid for latency only included).
     pub invalid: u32,
+    /// Runs invalid for latency only: in `valid` without their latency metrics.
+    pub latency_only: u32,
     /// Environment of the variant (from its first run).
     pub env: BTreeMap<String, String>,
 }
@@ -173,13 +177,19 @@ pub fn group<'a>(runs: &[RunResult], variants: &'a [String]) -> BTreeMap<&'a str
             if g.env.is_empty() {
                 g.env.clone_from(&run.env);
             }
-            if run.valid {
-                g.valid.push(metrics::extract(run));
+            if run.valid || run.latency_only {
+                let mut m = metrics::extract(run);
+                if !run.valid {
+                    m.retain(|name, _| !metrics::is_latency(name));
+                    g.latency_only += 1;
+                }
+                g.valid.push(m);
                 g.speed.push((
                     run.cpu.generator_us_per_request,
                     run.cpu.target_us_per_request,
                 ));
-            } else {
+            }
+            if !run.valid {
                 g.invalid += 1;
             }
         }
@@ -269,8 +279,9 @@ fn summarize(
     VariantSummary {
         variant: variant.to_string(),
         baseline: baseline.to_string(),
-        valid_runs: g.valid.len() as u32,
+        valid_runs: g.valid.len() as u32 - g.latency_only,
         invalid_runs: g.invalid,
+        latency_only_runs: g.latency_only,
         sampling_ratio: sampling::nominal_ratio(&g.env),
         metrics,
     }

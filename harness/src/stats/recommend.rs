@@ -145,6 +145,7 @@ mod tests {
             baseline: "off".into(),
             valid_runs: 3,
             invalid_runs: 0,
+            latency_only_runs: 0,
             sampling_ratio: Some(ratio),
             metrics: [
                 ("cpu_per_request".to_string(), metric(cpu_hi)),

@@ -47,6 +47,28 @@ fn invalid_runs_are_excluded_and_counted() {
 }
 
 #[test]
+fn a_run_invalid_for_latency_only_keeps_its_cpu_and_memory() {
+    let mut r = fixture::results();
+    r.runs[2].valid = false; // 100%, repetition 1 (262)
+    r.runs[2].latency_only = true;
+    r.runs[2].latency_us.p99 = 1_000_000;
+    let a = analyze(&r);
+    let full = &a.summary[2];
+    assert_eq!(
+        (full.valid_runs, full.invalid_runs, full.latency_only_runs),
+        (2, 1, 1)
+    );
+    // CPU over all three runs (262, 270, 258), latency over the two valid ones.
+    let cpu = &full.metrics["cpu_per_request"];
+    assert_eq!(cpu.median, 262.0);
+    assert_ne!(cpu.verdict, Verdict::TooFewRuns);
+    let p99 = &full.metrics["p99"];
+    assert!(p99.median < 1_000_000.0);
+    assert_eq!(p99.verdict, Verdict::TooFewRuns);
+    assert!(full.metrics.contains_key("rss_mean"));
+}
+
+#[test]
 fn cost_model_fits_cpu_against_sampling_ratio() {
     let a = analyze(&fixture::results());
     let m = a.cost_model.unwrap();

@@ -55,10 +55,10 @@ pub fn section(results: &Results, delivery: &[Delivery]) -> Section {
                 );
             }
             row.push(delivered(delivery, &s.variant));
-            row.push(cell(if s.invalid_runs > 0 {
-                format!("{} ({} invalid)", s.valid_runs, s.invalid_runs)
-            } else {
-                s.valid_runs.to_string()
+            row.push(cell(match (s.invalid_runs, s.latency_only_runs) {
+                (0, _) => s.valid_runs.to_string(),
+                (i, 0) => format!("{} ({i} invalid)", s.valid_runs),
+                (i, l) => format!("{} ({i} invalid; CPU and memory of {l} kept)", s.valid_runs),
             }));
             row
         })

@@ -40,7 +40,11 @@ pub fn all(results: &Results) -> Section {
             vec![
                 cell(r.variant.clone()),
                 cell(r.repetition.to_string()),
-                cell(if r.valid { "yes" } else { "no" }),
+                cell(match (r.valid, r.latency_only) {
+                    (true, _) => "yes",
+                    (false, true) => "CPU, memory",
+                    (false, false) => "no",
+                }),
                 cell(format!("{:.1}", r.load.achieved_rps)),
                 cell(format::value("p50", r.latency_us.p50 as f64)),
                 cell(format::value("p99", r.latency_us.p99 as f64)),
