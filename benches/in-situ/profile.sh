@@ -21,8 +21,8 @@ root=$(cd "$here/../.." && pwd)
 bin=$root/target/release/target-app
 otelbench=$root/target/release/otelbench
 rate=400 count_s=10 profile_s=20
-for tool in perf python3; do
-  command -v $tool >/dev/null || { echo "profile.sh: $tool is missing; fix: install it (perf: apt-get install linux-perf)" >&2; exit 2; }
+for tool in perf python3 readelf nm; do
+  command -v $tool >/dev/null || { echo "profile.sh: $tool is missing; fix: install it (perf: apt-get install linux-perf; readelf, nm: binutils)" >&2; exit 2; }
 done
 [ -x "$bin" ] && [ -x "$otelbench" ] || { echo "profile.sh: no release build; fix: cargo build --release -p harness -p target-app" >&2; exit 2; }
 tracefs=/sys/kernel/tracing
@@ -38,8 +38,12 @@ probe() { # NAME MANGLED-SUFFIX
   [ -n "$addr" ] || { echo "profile.sh: symbol $2 not found in $bin" >&2; exit 1; }
   printf 'p:otelbench/%s %s:0x%x\n' "$1" "$bin" $((0x$addr - text_vaddr + text_off)) >> $tracefs/uprobe_events
 }
-cleanup() { echo "-:otelbench/enter" >> $tracefs/uprobe_events 2>/dev/null || true
-  for p in exit clone close; do echo "-:otelbench/$p" >> $tracefs/uprobe_events 2>/dev/null || true; done; }
+run=
+cleanup() {
+  # otelbench stops its target processes on SIGTERM: nothing is left behind on an early exit.
+  if [ -n "$run" ]; then kill "$run" 2>/dev/null && wait "$run" 2>/dev/null || true; fi
+  for p in enter exit clone close; do echo "-:otelbench/$p" >> $tracefs/uprobe_events 2>/dev/null || true; done
+}
 trap cleanup EXIT
 cleanup
 reg='Registry$u20$as$u20$tracing_core..subscriber..Subscriber$GT$'
@@ -78,5 +82,6 @@ TOML
   perf record -q -F 499 --call-graph dwarf,8192 -p "$web,$worker" -o "$out/perf-$v.data" -- sleep $profile_s > /dev/null 2>&1
   perf script -i "$out/perf-$v.data" -F comm,tid,ip,sym > "$out/stacks-$v.txt" 2>/dev/null
   wait "$run" || true
+  run=
 done
 python3 "$here/attribute.py" "$out" $((rate * count_s)) $((rate * profile_s)) 499 "${variants[@]}" | tee "$out/summary.txt"
