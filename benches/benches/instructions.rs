@@ -8,21 +8,21 @@
 //! `cargo install gungraun-runner --version 0.20.0 --locked`, then
 //! `cargo bench -p benches --features instructions --bench instructions`.
 //!
-//! Results (2026-11-27; gungraun 0.20.0, valgrind 3.19, rustc 1.95.0; AMD EPYC KVM guest, 2 vCPUs,
+//! Results (2026-11-27 14:03 UTC; gungraun 0.20.0, valgrind 3.19, rustc 1.95.0; AMD EPYC KVM guest, 2 vCPUs,
 //! Debian 12, Linux 6.18). Instructions for 100 operations (one batch for `encode_batch`):
 //!
 //! | Benchmark                          | Instructions | Per operation   |
 //! |------------------------------------|-------------:|----------------:|
-//! | span_start_end always_on           |    1,084,075 |          10,841 |
-//! | span_start_end always_off          |      775,141 |           7,751 |
-//! | inject traceparent                 |      492,121 |           4,921 |
+//! | span_start_end always_on           |    1,094,875 |          10,949 |
+//! | span_start_end always_off          |      785,941 |           7,859 |
+//! | inject traceparent                 |      504,392 |           5,044 |
 //! | extract traceparent                |      402,866 |           4,029 |
 //! | mask_text sql_no_email             |       23,230 |             232 |
 //! | mask_text one_email                |      105,730 |           1,057 |
-//! | mask_spans server_span             |      212,329 |           2,123 |
+//! | mask_spans server_span             |      212,330 |           2,123 |
 //! | histogram_record http_duration     |      214,235 |           2,142 |
-//! | encode_batch spans_512             |   13,090,335 | 25,567 per span |
-//! | harness_record request             |       96,665 |             967 |
+//! | encode_batch spans_512             |   13,036,347 | 25,461 per span |
+//! | harness_record request             |       95,365 |             954 |
 //!
 //! Repeat runs agree to 0.02% (hash-map seeds, the process id's length), builds to about 0.3%;
 //! see `benches/README.md`.
