@@ -13,7 +13,8 @@ pub struct VariantSummary {
     pub variant: String,
     /// The variant it is compared with.
     pub baseline: String,
-    /// Valid runs of this variant (the statistics use only these).
+    /// Valid runs of this variant (the statistics use these, and the CPU, memory and delivery
+    /// figures of the `latency_only_runs`).
     pub valid_runs: u32,
     /// Runs excluded because they were invalid (those invalid for latency only included).
     pub invalid_runs: u32,
