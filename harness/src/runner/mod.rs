@@ -549,8 +549,9 @@ async fn measure(
         target_problem,
     };
     let run_reasons = health::invalid_reasons(&health);
-    let latency_only = run_reasons.is_empty() && !health::latency_reasons(&health).is_empty();
-    let reasons = [run_reasons, health::latency_reasons(&health)].concat();
+    let latency_reasons = health::latency_reasons(&health);
+    let latency_only = run_reasons.is_empty() && !latency_reasons.is_empty();
+    let reasons = [run_reasons, latency_reasons].concat();
     let web = stopped.totals.get("web");
     let worker = stopped.totals.get("worker");
     let target_spans = (!stopped.totals.is_empty()).then(|| {
