@@ -1,7 +1,8 @@
 //! The harness's own per-request work, to show that the instrument costs little next to what it
 //! measures: recording one request into the run's HdrHistograms (`harness::load::recorder`),
-//! and the pacing step (`harness::load::pacing`: a user's intended send time, and the
-//! metronome's slot computation and wake-up when a slot is due).
+//! and the pacing step (`harness::load::pacing`: a user's intended send time, and a wait on its
+//! precise timer for a slot 1 µs ahead: arming the timerfd, the runtime's `epoll_wait` until the
+//! kernel fires it, reading it).
 //!
 //! Results (2026-11-27 13:40 UTC, one run of `cargo bench -p benches`; criterion's estimate and its 95%
 //! interval). Machine: AMD EPYC (KVM guest, 2 vCPUs shared with other work, 1 MiB L2 per core, 32
@@ -17,13 +18,11 @@
 //! Upstream figures and how to read these: `benches/README.md`.
 
 use std::hint::black_box;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use harness::load::pacing::{Schedule, slot_offset};
+use harness::load::pacing::{PreciseTimer, Schedule};
 use harness::load::recorder::{Recorder, Times, histogram};
-use tokio::sync::Notify;
 
 fn recorder(c: &mut Criterion) {
     let mut group = c.benchmark_group("harness/recorder");
@@ -68,17 +67,23 @@ fn pacing(c: &mut Criterion) {
             black_box(schedule.intended(black_box(k)))
         });
     });
-    // The metronome's loop body when the slot is due: slot time, clock read, wake the owner.
-    let wakers: Vec<Arc<Notify>> = (0..16).map(|_| Arc::new(Notify::new())).collect();
-    let mut j = 0_u64;
-    group.bench_function(BenchmarkId::from_parameter("metronome_step"), |b| {
+    // A user's wait for its slot, the slot 1 µs ahead, on a current-thread runtime as the
+    // generator's (one CPU): timerfd_settime, epoll_wait until the hrtimer fires, read. The
+    // 1 µs of waiting is included; the rest is what pacing adds to a request.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a current-thread runtime");
+    let timer = runtime.block_on(async { PreciseTimer::new().expect("a timerfd") });
+    group.bench_function(BenchmarkId::from_parameter("timer_wait_1us"), |b| {
         b.iter(|| {
-            let due = start + slot_offset(j, 400.0);
-            black_box(due <= Instant::now());
-            // No task waits here, so this stores a permit: the wake-up of a waiting task is
-            // tokio's cost, paid once per request in a real run.
-            wakers[(j % 16) as usize].notify_one();
-            j = (j + 1) % 1000;
+            runtime.block_on(async {
+                let at = Instant::now() + Duration::from_micros(1);
+                timer
+                    .sleep_until(black_box(at))
+                    .await
+                    .expect("the timer fires");
+            });
         });
     });
     group.finish();

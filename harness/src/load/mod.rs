@@ -1,14 +1,20 @@
-//! The load generator: goose 0.19 drives the users; the open model (fixed arrival rate) is built
-//! on top with per-user schedules woken by a precise metronome (see `pacing`), and every request
-//! is recorded into HdrHistograms by `recorder`.
+//! The load generator: goose 0.19 drives the users on a runtime of their own (see `runtime`);
+//! the open model (fixed arrival rate) is built on top with per-user schedules and precise
+//! timers (see `pacing`), and every request is recorded into HdrHistograms by `recorder`.
 
 pub mod mix;
 pub mod pacing;
 pub mod recorder;
+pub mod runtime;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use self::mix::Vars;
+use self::pacing::{PreciseTimer, Schedule};
+use self::recorder::{Outcome, Recorder};
+use crate::scenario::{Load, Model, RequestSpec};
 use anyhow::Context as _;
 use goose::GooseAttack;
 use goose::config::{GooseConfiguration, GooseDefault, GooseDefaultType as _};
@@ -17,12 +23,6 @@ use goose::goose::{
 };
 use rand::Rng as _;
 use rand::SeedableRng as _;
-use tokio::sync::Notify;
-
-use self::mix::Vars;
-use self::pacing::{Metronome, Schedule, wait_for};
-use self::recorder::{Outcome, Recorder};
-use crate::scenario::{Load, Model, RequestSpec};
 
 /// One run's load: where, how much, and when the measured window is.
 #[derive(Debug, Clone)]
@@ -60,14 +60,17 @@ struct UserState {
     /// When this user's previous request ended: a slot that comes earlier finds the user held
     /// by the target, not late by the generator's fault.
     last_done: Option<Instant>,
+    /// Sleeps until this user's next slot (rate model; made on the first one).
+    timer: Option<Arc<PreciseTimer>>,
 }
 
 struct Shared {
     plan: LoadPlan,
     recorder: Arc<Recorder>,
-    wakers: Vec<Arc<Notify>>,
     cumulative: Vec<u64>,
     total_weight: u64,
+    /// Set once a user has fallen back to coarse pacing (warned once per run).
+    coarse_warned: AtomicBool,
 }
 
 fn method(name: &str) -> GooseMethod {
@@ -206,6 +209,46 @@ fn tracing_free_warn(message: &str) {
     eprintln!("otelbench: {message}");
 }
 
+/// A user without a working precise timer (the process ran out of file descriptors, say)
+/// falls back to tokio's millisecond timer: the scheduling lag shows the cost, and the run's
+/// validity check judges it.
+fn coarse_pacing(shared: &Shared, index: usize, e: &std::io::Error) {
+    if shared.coarse_warned.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    tracing_free_warn(&format!(
+        "user {index}: precise pacing timer unavailable ({e}); using tokio's 1 ms timer"
+    ));
+}
+
+/// Waits until `intended` on the user's precise timer (made at its first slot), or on tokio's
+/// coarse timer when no precise one can be had.
+async fn wait_for_slot(user: &mut GooseUser, shared: &Shared, index: usize, intended: Instant) {
+    let timer = user
+        .get_session_data::<UserState>()
+        .and_then(|s| s.timer.clone())
+        .or_else(|| {
+            let t = PreciseTimer::new()
+                .map_err(|e| coarse_pacing(shared, index, &e))
+                .ok()
+                .map(Arc::new);
+            if let Some(st) = user.get_session_data_mut::<UserState>() {
+                st.timer.clone_from(&t);
+            }
+            t
+        });
+    let precise = match &timer {
+        Some(t) => t
+            .sleep_until(intended)
+            .await
+            .map_err(|e| coarse_pacing(shared, index, &e)),
+        None => Err(()),
+    };
+    if precise.is_err() {
+        tokio::time::sleep_until(intended.into()).await;
+    }
+}
+
 fn main_transaction(shared: Arc<Shared>) -> TransactionFunction {
     Arc::new(move |user: &mut GooseUser| {
         let shared = shared.clone();
@@ -228,7 +271,7 @@ fn main_transaction(shared: Arc<Shared>) -> TransactionFunction {
                         tokio::time::sleep(Duration::from_millis(100)).await;
                         return Ok(());
                     }
-                    wait_for(intended, &shared.wakers[index % shared.wakers.len()]).await;
+                    wait_for_slot(user, &shared, index, intended).await;
                     intended
                 }
                 Model::Users => {
@@ -278,14 +321,6 @@ fn main_transaction(shared: Arc<Shared>) -> TransactionFunction {
 pub async fn drive(plan: LoadPlan, recorder: Arc<Recorder>) -> anyhow::Result<()> {
     let users = plan.load.users.max(1);
     let (_, end) = plan.window();
-    let wakers: Vec<Arc<Notify>> = (0..users).map(|_| Arc::new(Notify::new())).collect();
-    let mut metronome = match (plan.load.model, plan.load.rate) {
-        (Model::Rate, Some(rate)) => Some(
-            Metronome::start(plan.start, end, rate, wakers.clone())
-                .context("starting the pacing thread")?,
-        ),
-        _ => None,
-    };
     let cumulative = mix::cumulative(&plan.load.requests);
     let total_weight = cumulative.last().copied().unwrap_or(0);
     let run_time = end
@@ -298,9 +333,9 @@ pub async fn drive(plan: LoadPlan, recorder: Arc<Recorder>) -> anyhow::Result<()
     let shared = Arc::new(Shared {
         plan,
         recorder,
-        wakers,
         cumulative,
         total_weight,
+        coarse_warned: AtomicBool::new(false),
     });
     let scenario = Scenario::new("otelbench")
         .register_transaction(Transaction::new(setup_transaction(shared.clone())).set_on_start())
@@ -318,11 +353,8 @@ pub async fn drive(plan: LoadPlan, recorder: Arc<Recorder>) -> anyhow::Result<()
         .set_default(GooseDefault::NoMetrics, true)?
         .set_default(GooseDefault::NoPrintMetrics, true)?
         .set_default(GooseDefault::NoErrorSummary, true)?;
-    let result = Box::pin(attack.execute()).await;
-    if let Some(m) = metronome.as_mut() {
-        m.stop();
-    }
-    result
+    Box::pin(attack.execute())
+        .await
         .map(|_| ())
         .map_err(|e| anyhow::anyhow!("goose: {e}"))
 }

@@ -395,6 +395,16 @@ async fn run_one(
     result
 }
 
+/// Worker threads for the load generator: one per generator CPU when pinned (more would only
+/// take turns on them), else one per CPU of the machine.
+fn generator_threads(placement: &crate::scenario::PlacementSpec) -> usize {
+    if placement.pin {
+        placement.generator_cpus.len().max(1)
+    } else {
+        placement::online_cpus()
+    }
+}
+
 async fn measure(
     scenario: &Scenario,
     variant: &Variant,
@@ -436,7 +446,11 @@ async fn measure(
     let (from, to) = plan.window();
     let plan_start = plan.start;
     let recorder = Arc::new(Recorder::new(from, to));
-    let mut driver = tokio::spawn(load::drive(plan, recorder.clone()));
+    let mut driver = load::runtime::Generator::start(
+        plan,
+        recorder.clone(),
+        generator_threads(&scenario.placement),
+    )?;
     let bar = progress_bar(progress, &variant.name, l.warmup_s + l.duration_s);
 
     // Wait for the window, watching the target and the interrupt.
@@ -460,8 +474,8 @@ async fn measure(
                 running.stop(STOP_GRACE).await;
                 return Err(Interrupted.into());
             }
-            r = &mut driver => {
-                if let Ok(Err(e)) = r {
+            r = driver.finished() => {
+                if let Err(e) = r {
                     target_problem.get_or_insert(format!("load generator failed: {e:#}"));
                 }
                 break;
