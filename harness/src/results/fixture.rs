@@ -125,6 +125,7 @@ pub fn run(variant: &str, repetition: u32, cpu: f64) -> RunResult {
         placement: Placement {
             generator_cpus: vec![0],
             target_cpus: vec![1],
+            keep_awake: false,
         },
         collector: CollectorRun {
             kind: "embedded".into(),

@@ -342,6 +342,9 @@ pub struct Placement {
     pub generator_cpus: Vec<usize>,
     /// CPUs of the target; empty when not pinned.
     pub target_cpus: Vec<usize>,
+    /// The generator's CPUs were kept from halting (`placement.keep_awake`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub keep_awake: bool,
 }
 
 impl Latency {

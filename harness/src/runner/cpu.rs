@@ -163,9 +163,12 @@ impl CpuTracker {
 const SINK_THREAD: &str = "otelbench-sink";
 /// The sampler's thread: neither generator nor sink.
 pub const SAMPLER_THREAD: &str = "otelbench-cpu";
+/// The threads keeping the generator's CPUs awake (`placement.keep_awake`): left out of every
+/// figure, the saturation check's included (they take only time no other thread wanted).
+pub const AWAKE_THREAD: &str = "otelbench-awake";
 
 /// The harness's own CPU, split by thread name into the embedded sink's threads, the sampler's
-/// (left out) and the rest (the load generator, its metronome and the run loop).
+/// (left out) and the rest (the load generator's runtime and the run loop).
 #[derive(Debug, Default)]
 pub struct SelfCpu {
     /// tid -> (role, ns at the first reading, ns at the latest reading).
@@ -177,7 +180,10 @@ pub struct SelfCpu {
 enum Role {
     Generator,
     Sink,
+    /// The sampler: not the generator's work, but the harness's.
     Sampler,
+    /// The keep-awake spinners: they only fill time nothing else wanted.
+    Awake,
 }
 
 fn role_of(comm: &str) -> Role {
@@ -186,6 +192,8 @@ fn role_of(comm: &str) -> Role {
         Role::Sink
     } else if comm.starts_with(SAMPLER_THREAD) {
         Role::Sampler
+    } else if comm.starts_with(AWAKE_THREAD) {
+        Role::Awake
     } else {
         Role::Generator
     }
@@ -208,7 +216,8 @@ impl SelfCpu {
         self.started = true;
     }
 
-    /// (generator µs, sink µs, all threads µs) since the first sample.
+    /// (generator µs, sink µs, all threads but the keep-awake spinners µs) since the first
+    /// sample.
     pub fn totals_us(&self) -> (f64, f64, f64) {
         self.threads
             .values()
@@ -218,6 +227,7 @@ impl SelfCpu {
                     Role::Generator => (g + us, s, all + us),
                     Role::Sink => (g, s + us, all + us),
                     Role::Sampler => (g, s, all + us),
+                    Role::Awake => (g, s, all),
                 }
             })
     }
@@ -236,8 +246,19 @@ mod tests {
         assert_eq!(parse_schedstat(""), None);
         assert_eq!(role_of("otelbench-sink\n"), Role::Sink);
         assert_eq!(role_of("otelbench-cpu"), Role::Sampler);
+        assert_eq!(role_of("otelbench-awake"), Role::Awake);
         assert_eq!(role_of("tokio-rt-worker"), Role::Generator);
         assert!(crate::sink::THREAD_NAME.starts_with(SINK_THREAD));
+    }
+
+    #[test]
+    fn the_keep_awake_spinners_count_nowhere() {
+        let mut own = SelfCpu::default();
+        own.threads.insert(1, (Role::Generator, 0, 5_000_000));
+        own.threads.insert(2, (Role::Sink, 0, 1_000_000));
+        own.threads.insert(3, (Role::Sampler, 0, 500_000));
+        own.threads.insert(4, (Role::Awake, 0, 900_000_000));
+        assert_eq!(own.totals_us(), (5_000.0, 1_000.0, 6_500.0));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! warm up, measure (load, CPU, RSS), stop the target so it flushes, let the sink settle,
 //! record, and rewrite results.json before the next run.
 
+pub mod awake;
 pub mod collector;
 pub mod cpu;
 pub mod health;
@@ -183,6 +184,12 @@ pub async fn run(
     if scenario.placement.pin {
         placement::pin_self(&scenario.placement.generator_cpus)?;
     }
+    // Spins until the plan ends (dropped on every path out of this function).
+    let _awake = if scenario.placement.pin && scenario.placement.keep_awake {
+        Some(awake::KeepAwake::start(&scenario.placement.generator_cpus)?)
+    } else {
+        None
+    };
     let runs = plan(
         scenario.variants.len(),
         scenario.repetitions,
@@ -688,6 +695,7 @@ async fn measure(
             Placement {
                 generator_cpus: scenario.placement.generator_cpus.clone(),
                 target_cpus: scenario.placement.target_cpus.clone(),
+                keep_awake: scenario.placement.keep_awake,
             }
         } else {
             Placement::default()

@@ -272,6 +272,13 @@ pub struct PlacementSpec {
     /// Set false to leave placement to the OS.
     #[serde(default = "defaults::yes")]
     pub pin: bool,
+    /// Keep the generator's CPUs from halting between requests: a thread at idle priority spins
+    /// on each (yielding to every other thread), and its CPU time is not counted as the
+    /// generator's. On a virtual machine a halted vCPU can take tens of µs to milliseconds to
+    /// wake for the next send; this removes that from the scheduling lag at the price of
+    /// keeping those CPUs busy. Needs `pin = true`.
+    #[serde(default)]
+    pub keep_awake: bool,
 }
 
 impl Default for PlacementSpec {
@@ -280,6 +287,7 @@ impl Default for PlacementSpec {
             generator_cpus: defaults::generator_cpus(),
             target_cpus: defaults::target_cpus(),
             pin: true,
+            keep_awake: false,
         }
     }
 }

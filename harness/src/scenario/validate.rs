@@ -324,6 +324,14 @@ pub fn validate(path: &Path, text: &str, file: ScenarioFile) -> Result<Scenario,
 
     // Placement.
     let p = &file.placement;
+    if p.keep_awake && !p.pin {
+        c.push(
+            None,
+            "placement.keep_awake",
+            "keep_awake needs pinned generator CPUs to keep awake",
+            "set placement.pin = true, or remove keep_awake",
+        );
+    }
     if p.pin {
         if p.generator_cpus.is_empty() || p.target_cpus.is_empty() {
             c.push(
@@ -583,6 +591,22 @@ env = { OTEL_TRACES_SAMPLER = "always_on" }
         assert_eq!(s.load.setup.len(), 3);
         assert_eq!(s.variants.len(), 2);
         assert_eq!(s.hash.len(), 64);
+    }
+
+    #[test]
+    fn keep_awake_needs_pinning() {
+        let e = err(&format!(
+            "{GOOD}\n[placement]\npin = false\nkeep_awake = true\n"
+        ));
+        assert_eq!(e.problems[0].field, "placement.keep_awake");
+        assert!(e.to_string().contains("set placement.pin = true"), "{e}");
+        let pinned = format!("{GOOD}\n[placement]\nkeep_awake = true\n");
+        assert!(
+            parse(Path::new("s.toml"), &pinned)
+                .unwrap()
+                .placement
+                .keep_awake
+        );
     }
 
     #[test]
