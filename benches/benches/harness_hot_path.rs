@@ -4,16 +4,17 @@
 //! precise timer for a slot 1 µs ahead: arming the timerfd, the runtime's `epoll_wait` until the
 //! kernel fires it, reading it).
 //!
-//! Results (2026-11-27 13:40 UTC, one run of `cargo bench -p benches`; criterion's estimate and its 95%
-//! interval). Machine: AMD EPYC (KVM guest, 2 vCPUs shared with other work, 1 MiB L2 per core, 32
-//! MiB L3), 23 GiB RAM, Debian 12, Linux 6.18, rustc 1.95.0, criterion 0.8.2.
+//! Results (2026-11-27 16:10 UTC, `cargo bench -p benches --bench harness_hot_path`; criterion's
+//! estimate and its 95% interval; the machine ran about 1.8 times slower than at 13:40, when
+//! `record_request` took 92.8 ns). Machine: AMD EPYC (KVM guest, 2 vCPUs shared with other work,
+//! 1 MiB L2 per core, 32 MiB L3), 23 GiB RAM, Debian 12, Linux 6.18, rustc 1.95.0, criterion 0.8.2.
 //!
 //! | Benchmark                              | Time                          |
 //! |----------------------------------------|-------------------------------|
-//! | harness/pacing/intended               | 12.1 ns [10.8 ns, 13.6 ns]   |
-//! | harness/pacing/metronome_step         | 79.9 ns [72.7 ns, 90.3 ns]   |
-//! | harness/recorder/hdr_saturating_record| 8.99 ns [8.25 ns, 9.72 ns]   |
-//! | harness/recorder/record_request       | 92.8 ns [85.7 ns, 101 ns]    |
+//! | harness/pacing/intended               | 28.0 ns [26.9 ns, 29.0 ns]   |
+//! | harness/pacing/timer_wait_1us         | 17.5 µs [16.7 µs, 18.3 µs]   |
+//! | harness/recorder/hdr_saturating_record| 14.1 ns [13.8 ns, 14.5 ns]   |
+//! | harness/recorder/record_request       | 171 ns [162 ns, 182 ns]      |
 //!
 //! Upstream figures and how to read these: `benches/README.md`.
 
