@@ -80,15 +80,16 @@ impl Drop for KeepAwake {
 mod tests {
     use super::*;
 
-    fn spinners() -> usize {
+    /// The /proc entries of this process's keep-awake threads.
+    fn spinners() -> Vec<std::path::PathBuf> {
         std::fs::read_dir("/proc/self/task")
             .unwrap()
             .flatten()
+            .map(|t| t.path())
             .filter(|t| {
-                std::fs::read_to_string(t.path().join("comm"))
-                    .is_ok_and(|c| c.starts_with(AWAKE_THREAD))
+                std::fs::read_to_string(t.join("comm")).is_ok_and(|c| c.starts_with(AWAKE_THREAD))
             })
-            .count()
+            .collect()
     }
 
     #[test]
@@ -96,19 +97,13 @@ mod tests {
         let awake = KeepAwake::start(&[0]).unwrap();
         // The thread has started once it shows in /proc (hang guard only).
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while spinners() == 0 {
+        let tid = loop {
+            if let Some(t) = spinners().pop() {
+                break t;
+            }
             assert!(std::time::Instant::now() < deadline, "no spinner started");
             std::thread::yield_now();
-        }
-        let tid = std::fs::read_dir("/proc/self/task")
-            .unwrap()
-            .flatten()
-            .find(|t| {
-                std::fs::read_to_string(t.path().join("comm"))
-                    .is_ok_and(|c| c.starts_with(AWAKE_THREAD))
-            })
-            .unwrap()
-            .path();
+        };
         // Field 41 of stat is the policy: 5 is SCHED_IDLE (once the thread has set it).
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         loop {
@@ -125,6 +120,6 @@ mod tests {
             std::thread::yield_now();
         }
         drop(awake);
-        assert_eq!(spinners(), 0, "a spinner outlived its KeepAwake");
+        assert!(spinners().is_empty(), "a spinner outlived its KeepAwake");
     }
 }

@@ -20,9 +20,14 @@ pub fn section(results: &Results) -> Section {
                 }
             };
             format!(
-                "generator and sink on CPU {}, target on CPU {}",
+                "generator and sink on CPU {}, target on CPU {}{}",
                 cpus(&r.placement.generator_cpus),
-                cpus(&r.placement.target_cpus)
+                cpus(&r.placement.target_cpus),
+                if r.placement.keep_awake {
+                    "; generator CPUs kept from halting (keep_awake)"
+                } else {
+                    ""
+                }
             )
         },
     );
