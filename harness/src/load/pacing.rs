@@ -9,7 +9,7 @@
 //! coordinated omission).
 //!
 //! An earlier design woke the users from a metronome thread. Measured at 5,000 req/s on one
-//! generator CPU, its hand-offs cost 5.5 context switches per request, and the metronome, when
+//! generator CPU, its hand-offs cost 4.4 context switches per request, and the metronome, when
 //! not given real-time priority, itself woke 1.7 to 4.7 ms late at p99 behind the busy runtime.
 
 use std::os::fd::{AsFd as _, AsRawFd, RawFd};
