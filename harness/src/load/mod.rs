@@ -11,10 +11,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use self::mix::Vars;
-use self::pacing::{PreciseTimer, Schedule};
-use self::recorder::{Outcome, Recorder};
-use crate::scenario::{Load, Model, RequestSpec};
 use anyhow::Context as _;
 use goose::GooseAttack;
 use goose::config::{GooseConfiguration, GooseDefault, GooseDefaultType as _};
@@ -23,6 +19,11 @@ use goose::goose::{
 };
 use rand::Rng as _;
 use rand::SeedableRng as _;
+
+use self::mix::Vars;
+use self::pacing::{PreciseTimer, Schedule};
+use self::recorder::{Outcome, Recorder};
+use crate::scenario::{Load, Model, RequestSpec};
 
 /// One run's load: where, how much, and when the measured window is.
 #[derive(Debug, Clone)]

@@ -51,15 +51,9 @@ fn spin(cpu: usize, stop: &AtomicBool) {
         log::warn!("keep_awake: cannot pin a thread to CPU {cpu}; CPU {cpu} may halt");
         return;
     }
-    if let Err(e) = thread_priority::set_thread_priority_and_policy(
-        thread_priority::thread_native_id(),
-        thread_priority::ThreadPriority::Min,
-        thread_priority::ThreadSchedulePolicy::Normal(
-            thread_priority::NormalThreadSchedulePolicy::Idle,
-        ),
-    ) {
+    if let Err(e) = super::placement::idle_priority() {
         // At normal priority the spinner would take turns with the generator: better none.
-        log::warn!("keep_awake: idle priority refused ({e:?}); CPU {cpu} may halt");
+        log::warn!("keep_awake: idle priority refused ({e}); CPU {cpu} may halt");
         return;
     }
     while !stop.load(Ordering::Relaxed) {

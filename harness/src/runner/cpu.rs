@@ -164,7 +164,7 @@ const SINK_THREAD: &str = "otelbench-sink";
 /// The sampler's thread: neither generator nor sink.
 pub const SAMPLER_THREAD: &str = "otelbench-cpu";
 /// The threads keeping the generator's CPUs awake (`placement.keep_awake`): left out of every
-/// figure, the saturation check's included (they take only time no other thread wanted).
+/// figure, the saturation check too (they take only time no other thread wanted).
 pub const AWAKE_THREAD: &str = "otelbench-awake";
 
 /// The harness's own CPU, split by thread name into the embedded sink's threads, the sampler's

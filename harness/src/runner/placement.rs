@@ -47,6 +47,20 @@ pub fn pin_self(cpus: &[usize]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Puts the calling thread in `SCHED_IDLE`: it then runs only when no other thread of the CPU
+/// wants to. Refused where the system forbids it; the caller decides what that costs.
+pub fn idle_priority() -> Result<(), String> {
+    use thread_priority::{
+        NormalThreadSchedulePolicy, ThreadPriority, ThreadSchedulePolicy, thread_native_id,
+    };
+    thread_priority::set_thread_priority_and_policy(
+        thread_native_id(),
+        ThreadPriority::Min,
+        ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle),
+    )
+    .map_err(|e| format!("{e:?}"))
+}
+
 /// The `taskset -c LIST` prefix for a target command.
 pub fn taskset_prefix(cpus: &[usize]) -> Vec<String> {
     let list = cpus

@@ -187,15 +187,8 @@ impl Sink {
 /// Puts the calling thread in `SCHED_IDLE`. Where that is refused, the sink still works at normal
 /// priority, which the run's scheduling-lag check then judges.
 fn idle_priority() {
-    use thread_priority::{
-        NormalThreadSchedulePolicy, ThreadPriority, ThreadSchedulePolicy, thread_native_id,
-    };
-    if let Err(e) = thread_priority::set_thread_priority_and_policy(
-        thread_native_id(),
-        ThreadPriority::Min,
-        ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle),
-    ) {
-        log::warn!("the sink's thread keeps normal priority: {e:?}");
+    if let Err(e) = crate::runner::placement::idle_priority() {
+        log::warn!("the sink's thread keeps normal priority: {e}");
     }
 }
 
