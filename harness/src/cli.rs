@@ -1,5 +1,6 @@
-//! Command-line parsing and dispatch. Exit codes: 0 success, 1 a run failed or was invalid,
-//! 2 bad input (the message names the file, the field and the fix).
+//! Command-line parsing and dispatch. Exit codes: 0 success, 1 a variant ended short of valid
+//! runs (or the plan was interrupted, or a gate failed), 2 bad input (the message names the
+//! file, the field and the fix).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -73,6 +74,16 @@ enum Command {
         #[arg(long)]
         strict: bool,
     },
+    /// Can this machine give valid latency? Probes the generator's CPUs (about 5 s each) and says
+    /// what to change: exit 0 yes or probably, 1 no.
+    Doctor {
+        /// Take the rate and placement from this scenario (default: 400 req/s, generator on
+        /// CPU 0, target on CPU 1, keep_awake auto).
+        scenario: Option<PathBuf>,
+        /// Judge for this rate instead, requests/s.
+        #[arg(long)]
+        rate: Option<f64>,
+    },
     /// Run the OTLP receiver on its own and print what arrives.
     Sink {
         /// gRPC listen address.
@@ -130,6 +141,7 @@ pub async fn run(args: Vec<String>) -> anyhow::Result<ExitCode> {
             strict,
         } => compare(&base, &new, &max_regression, markdown.as_deref(), strict),
         Command::Sink { grpc, http, fault } => sink(grpc, http, fault.as_deref()).await,
+        Command::Doctor { scenario, rate } => doctor(scenario.as_deref(), rate).await,
     }
 }
 
@@ -282,10 +294,10 @@ async fn run_scenario(
         progress: true,
     };
     let outcome = runner::run(&scenario, &resolved, &options).await?;
-    let invalid = outcome.results.runs.iter().filter(|r| !r.valid).count();
+    let tally = stats::completeness::completeness(&outcome.results);
     eprintln!(
-        "otelbench: {} runs ({invalid} invalid) written to {}",
-        outcome.results.runs.len(),
+        "otelbench: {} written to {}",
+        tally.headline(),
         outcome.path.display()
     );
     // results.json is complete at this point: a failure to draw a report loses no measurement.
@@ -306,7 +318,98 @@ async fn run_scenario(
         eprintln!("otelbench: interrupted; the finished runs are in results.json");
         return Ok(ExitCode::FAILURE);
     }
-    Ok(if invalid > 0 {
+    for short in &tally.short {
+        eprintln!("otelbench: ended short: {short}");
+    }
+    Ok(if tally.short.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// `otelbench doctor`: the machine check, with and without keep-awake where it matters.
+async fn doctor(file: Option<&Path>, rate: Option<f64>) -> anyhow::Result<ExitCode> {
+    let scenario = file
+        .map(|f| scenario::load(f).map_err(InputError::from))
+        .transpose()?;
+    let placement = scenario
+        .as_ref()
+        .map_or_else(scenario::PlacementSpec::default, |s| s.placement.clone());
+    let rate = match rate.or_else(|| scenario.as_ref().and_then(|s| s.load.rate)) {
+        Some(r) if r.is_finite() && (1.0..=1_000_000.0).contains(&r) => r,
+        Some(r) => {
+            return Err(InputError(format!(
+                "--rate {r}: give requests per second between 1 and 1000000"
+            ))
+            .into());
+        }
+        None => 400.0,
+    };
+    if placement.pin {
+        runner::placement::check("generator_cpus", &placement.generator_cpus)
+            .and_then(|()| runner::placement::check("target_cpus", &placement.target_cpus))
+            .map_err(|e| InputError(format!("{e:#}")))?;
+    }
+    let hypervisor = results::environment::hypervisor();
+    let (keep_awake, setting) =
+        runner::awake::resolve(placement.keep_awake, placement.pin, hypervisor);
+    let cpus = placement.pin.then(|| placement.generator_cpus.clone());
+    println!(
+        "otelbench doctor: {rate:.0} req/s, generator on CPU {}, keep_awake {setting}",
+        cpus.as_ref().map_or_else(
+            || "any".to_string(),
+            |c| c
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        )
+    );
+    let probe = |awake: bool| {
+        let cpus = cpus.clone();
+        let setting = placement.keep_awake;
+        async move {
+            let spec = crate::machine::CheckSpec {
+                spin: Duration::from_secs(2),
+                timer: Duration::from_secs(3),
+                ..crate::machine::CheckSpec::before_plan(cpus.clone(), rate, setting, awake)
+            };
+            let spinners = match (&cpus, awake) {
+                (Some(c), true) => Some(runner::awake::KeepAwake::start(c)?),
+                _ => None,
+            };
+            let check = tokio::task::spawn_blocking(move || crate::machine::check(&spec)).await?;
+            drop(spinners);
+            anyhow::Ok(check)
+        }
+    };
+    // What keep-awake buys, where it can matter.
+    if placement.pin && (hypervisor || keep_awake) {
+        let other = probe(!keep_awake).await?;
+        println!(
+            "  with keep_awake {}: timer lag p99 {} µs",
+            if keep_awake { "off" } else { "on" },
+            other
+                .probes
+                .iter()
+                .map(|p| p.timer_lag_p99_us.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let check = probe(keep_awake).await?;
+    for line in &check.findings {
+        println!("  {line}");
+    }
+    println!(
+        "Can this machine give valid latency at {rate:.0} req/s? {}",
+        check.verdict.words()
+    );
+    for line in &check.advice {
+        println!("  to change: {line}");
+    }
+    Ok(if check.verdict == results::MachineVerdict::Poor {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS

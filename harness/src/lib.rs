@@ -3,11 +3,13 @@
 //! The data flow, one module per stage:
 //! `scenario` (parse + validate) -> `plan` (variants x repetitions, ordered) -> `runner` (sink,
 //! target, `load`, sampler per run) -> `results` (results.json) -> `stats` (medians, intervals,
-//! verdicts) -> `report` (report.md, report.html, charts, CSV).
+//! verdicts) -> `report` (report.md, report.html, charts, CSV). `machine` checks, before the plan
+//! and as `otelbench doctor`, whether this machine can give valid latency.
 
 pub mod cli;
 pub mod load;
 pub mod logging;
+pub mod machine;
 pub mod plan;
 pub mod report;
 pub mod results;

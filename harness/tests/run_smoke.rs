@@ -12,6 +12,7 @@ async fn smoke_scenario_produces_sane_figures() {
     let out = dir.path().join("out");
     common::run_cli(&scenario, &out).await;
     let results = read(&out.join("results.json")).unwrap();
+    let runs: Vec<_> = results.kept_runs().cloned().collect();
     assert_eq!(results.schema_version, 1);
     assert!(!results.interrupted);
     assert!(!results.finished_at.is_empty());
@@ -23,14 +24,33 @@ async fn smoke_scenario_produces_sane_figures() {
         results.environment.cores >= 2,
         "the default placement needs two CPUs"
     );
-    assert_eq!(results.runs.len(), 2);
+    assert_eq!(runs.len(), 2, "one kept run per variant");
     for run in &results.runs {
+        assert!(
+            run.replaced_by.is_none() || run.transient,
+            "only transient failures are replaced: {:?}",
+            run.invalid_reason
+        );
+    }
+    let check = results
+        .machine_check
+        .as_ref()
+        .expect("the machine check ran");
+    assert_eq!(check.probes.len(), 1, "one probe per generator CPU");
+    assert!(check.probes[0].timer_wakeups > 0);
+    for run in &runs {
         // Debug builds on a busy test machine may break the lag bound; the figures must still be
         // there and sane, and the reason must be said.
         if !run.valid {
             eprintln!("{}: invalid: {:?}", run.variant, run.invalid_reason);
         }
         let target = run.load.target_rps.unwrap();
+        assert!(
+            (run.load.offered_rps - target).abs() / target < 0.01,
+            "the schedule offers the target rate: {}",
+            run.load.offered_rps
+        );
+        assert!(run.load.completed <= run.load.requests_total);
         assert!(
             (run.load.achieved_rps - target).abs() / target < 0.05,
             "{}: achieved {} of {target}",
@@ -70,14 +90,14 @@ async fn smoke_scenario_produces_sane_figures() {
         );
         assert_eq!(run.placement.target_cpus, [1]);
     }
-    let off = &results.runs[0];
+    let off = &runs[0];
     assert_eq!(off.variant, "off");
     assert_eq!(
         off.telemetry.spans_received, 0,
         "nothing arrives with the SDK disabled"
     );
     assert!(off.telemetry.observed_sampling_ratio.abs() < f64::EPSILON);
-    let on = &results.runs[1];
+    let on = &runs[1];
     assert_eq!(on.variant, "100%");
     assert!(
         on.telemetry.spans_received > on.load.requests,
@@ -104,7 +124,7 @@ async fn smoke_scenario_produces_sane_figures() {
     );
 
     // The harness's CPU is split into generator and sink, and the sink only works at 100%.
-    for run in &results.runs {
+    for run in &runs {
         assert!(run.cpu.generator_us_per_request > 0.0);
         let processes: f64 = run.cpu.per_process_us_per_request.values().sum();
         assert!((processes - run.cpu.target_us_per_request).abs() < 1e-6);
@@ -114,7 +134,7 @@ async fn smoke_scenario_produces_sane_figures() {
     // Statistics and reports: one repetition gives medians but no verdict; an invalid run is
     // left out of the statistics and counted.
     assert_eq!(results.summary.len(), 2);
-    for (summary, run) in results.summary.iter().zip(&results.runs) {
+    for (summary, run) in results.summary.iter().zip(&runs) {
         assert_eq!(summary.variant, run.variant);
         assert_eq!(
             (summary.valid_runs, summary.invalid_runs),
@@ -128,7 +148,7 @@ async fn smoke_scenario_produces_sane_figures() {
     }
     // Charts are drawn from valid runs; a busy machine can make both runs of a debug build
     // invalid (scheduling lag), and the reports must still be written.
-    let charts: &[&str] = if results.runs.iter().any(|r| r.valid) {
+    let charts: &[&str] = if runs.iter().any(|r| r.valid) {
         &["charts/latency.png", "charts/cpu.svg"]
     } else {
         &[]
@@ -148,5 +168,9 @@ async fn smoke_scenario_produces_sane_figures() {
     assert!(md.contains("## Overhead against `off`"), "{md}");
     assert!(md.contains("## Environment and reproduction"), "{md}");
     let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 3, "a header and one row per run");
+    assert_eq!(
+        csv.lines().count(),
+        1 + results.runs.len(),
+        "a header and one row per attempt"
+    );
 }

@@ -40,8 +40,11 @@ pub struct Measured {
     pub per_name: BTreeMap<String, NameStats>,
     /// Failures by kind (`status 500 (expected 200)`, `timeout`, ...).
     pub errors_by_kind: BTreeMap<String, u64>,
-    /// Requests sent in the window.
+    /// Requests scheduled in the window (intended send time inside it).
     pub requests: u64,
+    /// Requests sent and completed (answered or failed) inside the window, whatever their
+    /// intended time: what the achieved rate counts.
+    pub completed: u64,
     /// Failed requests in the window.
     pub errors: u64,
     /// Requests sent in the whole run, warm-up and set-up included.
@@ -84,6 +87,7 @@ impl Recorder {
                 per_name: BTreeMap::new(),
                 errors_by_kind: BTreeMap::new(),
                 requests: 0,
+                completed: 0,
                 errors: 0,
                 requests_total: 0,
             }),
@@ -108,6 +112,7 @@ impl Recorder {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         m.requests_total += 1;
+        m.completed += u64::from(sent >= self.window.0 && done <= self.window.1);
         if intended < self.window.0 || intended >= self.window.1 {
             return;
         }
@@ -191,6 +196,8 @@ mod tests {
         r.record("a", t(t0 + ms(20), t0 + ms(20), t0 + ms(21)), &Ok(()));
         let m = r.snapshot();
         assert_eq!((m.requests, m.errors, m.requests_total), (2, 1, 4));
+        // Sent at 15 ms and done at 16 ms; the one due at 19 ms ended after the window.
+        assert_eq!(m.completed, 1);
         // 16 - 12 = 4 ms including the 3 ms the request waited to be sent.
         assert!(
             (3_990..=4_010).contains(&m.per_name["a"].latency.max()),
@@ -201,6 +208,34 @@ mod tests {
         assert_eq!(m.errors_by_kind["status 500 (expected 200)"], 1);
         assert_eq!(m.per_name["b"].errors, 1);
         assert_eq!(m.held, 0);
+    }
+
+    #[test]
+    fn the_achieved_count_is_what_was_sent_and_done_inside_the_window() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let r = Recorder::new(t0 + ms(100), t0 + ms(200));
+        let t = |intended, sent, done| Times {
+            intended,
+            free: intended,
+            sent,
+            done,
+        };
+        // Due in the warm-up but sent late, inside the window: it happened in the window.
+        r.record("a", t(t0 + ms(95), t0 + ms(101), t0 + ms(102)), &Ok(()));
+        // Due and sent in the window, answered in it (a failure completes too).
+        r.record(
+            "a",
+            t(t0 + ms(150), t0 + ms(150), t0 + ms(151)),
+            &Err("timeout".into()),
+        );
+        // Due in the window, never sent before its end (a stalled generator).
+        r.record("a", t(t0 + ms(190), t0 + ms(230), t0 + ms(231)), &Ok(()));
+        // Sent before the window, answered inside it.
+        r.record("a", t(t0 + ms(90), t0 + ms(90), t0 + ms(120)), &Ok(()));
+        let m = r.snapshot();
+        assert_eq!(m.completed, 2);
+        assert_eq!(m.requests, 2, "the schedule: due at 150 and 190 ms");
     }
 
     #[test]

@@ -30,8 +30,7 @@ pub fn chart_model(results: &Results, delivery: &[Delivery]) -> ChartModel {
         .iter()
         .map(|s| {
             let histograms: Vec<_> = results
-                .runs
-                .iter()
+                .kept_runs()
                 .filter(|r| r.valid && r.variant == s.variant)
                 .filter_map(|r| r.latency_us.histogram().ok())
                 .collect();

@@ -18,6 +18,10 @@ type Column = (&'static str, fn(&RunResult) -> String);
 const COLUMNS: &[Column] = &[
     ("variant", |r| r.variant.clone()),
     ("repetition", |r| r.repetition.to_string()),
+    ("attempt", |r| r.attempt.to_string()),
+    ("replaced_by", |r| {
+        r.replaced_by.map(|a| a.to_string()).unwrap_or_default()
+    }),
     ("valid", |r| r.valid.to_string()),
     ("invalid_reason", |r| {
         r.invalid_reason.clone().unwrap_or_default()
@@ -27,6 +31,7 @@ const COLUMNS: &[Column] = &[
         r.load.target_rps.map(|v| v.to_string()).unwrap_or_default()
     }),
     ("achieved_rps", |r| format!("{:.3}", r.load.achieved_rps)),
+    ("offered_rps", |r| format!("{:.3}", r.load.offered_rps)),
     ("duration_s", |r| r.load.duration_s.to_string()),
     ("requests", |r| r.load.requests.to_string()),
     ("errors", |r| r.load.errors.to_string()),

@@ -13,6 +13,16 @@ fn analysed() -> Results {
     bad.valid = false;
     bad.invalid_reason = Some("achieved 380.0 req/s, 5.0% below the target 400".into());
     r.runs.push(bad);
+    // One attempt a late generator spoiled, replaced by the next attempt of its place: listed,
+    // but in no statistic.
+    let mut late = fixture::run("100%", 2, 2_000.0);
+    late.valid = false;
+    late.latency_only = true;
+    late.transient = true;
+    late.replaced_by = Some(2);
+    late.invalid_reason = Some("scheduling lag p99 4210 µs exceeds 1000 µs".into());
+    r.runs[5].attempt = 2;
+    r.runs.insert(5, late);
     stats::refresh(&mut r);
     r
 }

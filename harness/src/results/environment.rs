@@ -21,6 +21,18 @@ pub struct Environment {
     pub otelbench_version: String,
     /// Host name.
     pub hostname: String,
+    /// The CPU reports a hypervisor (`hypervisor` flag in /proc/cpuinfo): a virtual machine.
+    #[serde(default)]
+    pub hypervisor: bool,
+}
+
+/// True when /proc/cpuinfo's flags include `hypervisor`: this is a virtual machine.
+pub fn hypervisor() -> bool {
+    std::fs::read_to_string("/proc/cpuinfo").is_ok_and(|t| {
+        t.lines()
+            .filter(|l| l.starts_with("flags"))
+            .any(|l| l.split_whitespace().any(|f| f == "hypervisor"))
+    })
 }
 
 fn first_line(path: &str, key: &str) -> Option<String> {
@@ -64,6 +76,7 @@ impl Environment {
             hostname: std::fs::read_to_string("/proc/sys/kernel/hostname")
                 .map(|s| s.trim().to_string())
                 .unwrap_or_default(),
+            hypervisor: hypervisor(),
         }
     }
 }

@@ -4,6 +4,7 @@ pub mod analysis;
 pub mod environment;
 #[cfg(test)]
 pub mod fixture;
+pub mod machine;
 pub mod writer;
 
 use std::collections::BTreeMap;
@@ -15,6 +16,7 @@ pub use analysis::{
     SpeedFit, VariantSummary, Verdict,
 };
 pub use environment::Environment;
+pub use machine::{CpuProbe, MachineCheck, MachineVerdict};
 
 /// The current schema version.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -53,6 +55,18 @@ pub struct Results {
     /// The speed adjustment behind `cpu_adjusted`, when it could be fitted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub speed: Option<SpeedFit>,
+    /// What the machine took away from the generator's CPUs just before the plan, and whether
+    /// it can give valid latency at the scenario's rate (`otelbench doctor` runs the same check).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine_check: Option<MachineCheck>,
+}
+
+impl Results {
+    /// The runs the statistics use: every run not replaced by a later attempt of its place in
+    /// the plan.
+    pub fn kept_runs(&self) -> impl Iterator<Item = &RunResult> {
+        self.runs.iter().filter(|r| r.replaced_by.is_none())
+    }
 }
 
 /// The scenario, identified.
@@ -71,6 +85,9 @@ pub struct ScenarioRef {
     pub baseline: String,
     /// Variant names, in scenario order.
     pub variants: Vec<String>,
+    /// Valid runs asked for per variant (0 in files written before it was recorded).
+    #[serde(default)]
+    pub repetitions: u32,
     /// The baseline's A/A copy, when the scenario calibrates (`aa_calibration = true`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calibration_variant: Option<String>,
@@ -90,6 +107,17 @@ pub struct RunResult {
     pub variant: String,
     /// 1-based repetition.
     pub repetition: u32,
+    /// 1-based attempt at this place of the plan: a run invalid for a transient reason is run
+    /// again in its place (`max_retries`), and every attempt is kept here.
+    #[serde(default = "first_attempt")]
+    pub attempt: u32,
+    /// The attempt that replaced this one; the statistics leave replaced attempts out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaced_by: Option<u32>,
+    /// True when every reason the run is invalid is the harness's or the machine's (the
+    /// generator's lag or saturation), not the target's: such a run is tried again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub transient: bool,
     /// False when a figure of this run cannot be trusted; see `invalid_reason`.
     pub valid: bool,
     /// Why the run is invalid (all reasons, `; `-separated).
@@ -122,6 +150,10 @@ pub struct RunResult {
     /// The collector: kind, the fault it played, and its own cost when it is a process.
     #[serde(default)]
     pub collector: CollectorRun,
+}
+
+fn first_attempt() -> u32 {
+    1
 }
 
 /// The collector of one run.
@@ -179,11 +211,20 @@ pub struct LoadResult {
     /// Requests/s asked for (rate model).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target_rps: Option<f64>,
-    /// Requests sent in the window / window length.
+    /// Requests sent and completed (answered or failed) inside the window / window length:
+    /// what really happened. Requests still in flight at the window's end are not counted, so
+    /// it reads low by at most `users` requests.
     pub achieved_rps: f64,
+    /// Requests scheduled in the window (their intended send time inside it) / window length:
+    /// what was offered (rate model: the target rate, by construction).
+    #[serde(default)]
+    pub offered_rps: f64,
+    /// Requests sent and completed inside the window (behind `achieved_rps`).
+    #[serde(default)]
+    pub completed: u64,
     /// Window length, s.
     pub duration_s: f64,
-    /// Requests in the window.
+    /// Requests scheduled in the window (the latency and per-request figures cover these).
     pub requests: u64,
     /// Failed requests in the window.
     pub errors: u64,
@@ -342,9 +383,13 @@ pub struct Placement {
     pub generator_cpus: Vec<usize>,
     /// CPUs of the target; empty when not pinned.
     pub target_cpus: Vec<usize>,
-    /// The generator's CPUs were kept from halting (`placement.keep_awake`).
+    /// The generator's CPUs were kept from halting (`placement.keep_awake`, resolved).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub keep_awake: bool,
+    /// The scenario's `keep_awake` setting (`auto`, `true`, `false`) and, for `auto`, what
+    /// decided it, e.g. `auto: on (hypervisor)`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub keep_awake_setting: String,
 }
 
 impl Latency {

@@ -17,6 +17,20 @@ use nix::sched::{CpuSet, sched_setaffinity};
 use nix::unistd::Pid;
 
 use super::cpu::AWAKE_THREAD;
+use crate::scenario::KeepAwake as Setting;
+
+/// Whether the generator's CPUs are kept awake, and how the setting came to it (recorded as
+/// `placement.keep_awake_setting`): `auto` is on when the CPU reports a hypervisor (a halted
+/// vCPU wakes late) and the generator is pinned (there is a CPU to keep awake); off otherwise.
+pub fn resolve(setting: Setting, pin: bool, hypervisor: bool) -> (bool, String) {
+    match setting {
+        Setting::On => (pin, "true".into()),
+        Setting::Off => (false, "false".into()),
+        Setting::Auto if !pin => (false, "auto: off (not pinned)".into()),
+        Setting::Auto if hypervisor => (true, "auto: on (hypervisor)".into()),
+        Setting::Auto => (false, "auto: off (no hypervisor)".into()),
+    }
+}
 
 /// The spinning threads; they stop when this is dropped.
 #[derive(Debug)]
@@ -84,6 +98,24 @@ mod tests {
                 std::fs::read_to_string(t.join("comm")).is_ok_and(|c| c.starts_with(AWAKE_THREAD))
             })
             .collect()
+    }
+
+    #[test]
+    fn auto_keeps_awake_only_a_pinned_generator_under_a_hypervisor() {
+        assert_eq!(
+            resolve(Setting::Auto, true, true),
+            (true, "auto: on (hypervisor)".into())
+        );
+        assert_eq!(
+            resolve(Setting::Auto, true, false),
+            (false, "auto: off (no hypervisor)".into())
+        );
+        assert_eq!(
+            resolve(Setting::Auto, false, true),
+            (false, "auto: off (not pinned)".into())
+        );
+        assert_eq!(resolve(Setting::On, true, false), (true, "true".into()));
+        assert_eq!(resolve(Setting::Off, true, true), (false, "false".into()));
     }
 
     #[test]

@@ -14,7 +14,7 @@ pub const MAX_GENERATOR_SHARE: f64 = 0.90;
 pub struct Health {
     /// Requests/s asked for (rate model).
     pub target_rps: Option<f64>,
-    /// Requests/s sent in the window.
+    /// Requests/s sent and completed in the window.
     pub achieved_rps: f64,
     /// The generator's scheduling lag p99, µs (rate model).
     pub lag_p99_us: Option<u64>,
@@ -42,6 +42,30 @@ pub fn latency_reasons(h: &Health) -> Vec<String> {
         .collect()
 }
 
+/// True when the run is invalid and every reason is the generator's or the machine's, not the
+/// target's: a late generator (lag), a saturated generator, and a rate short only because of
+/// one of those. Such a run is worth running again; a target that died, failed requests or
+/// could not hold the rate with a punctual generator is a result.
+pub fn transient(h: &Health) -> bool {
+    let late = !latency_reasons(h).is_empty();
+    let saturated = saturated(h);
+    let short = under_delivered(h);
+    let target_side = h.target_problem.is_some()
+        || h.requests == 0
+        || h.error_rate > h.max_error_rate
+        || (short && !late && !saturated);
+    (late || saturated) && !target_side
+}
+
+fn under_delivered(h: &Health) -> bool {
+    h.target_rps
+        .is_some_and(|t| h.achieved_rps < t * MIN_RATE_SHARE)
+}
+
+fn saturated(h: &Health) -> bool {
+    h.generator_cores > h.generator_cpus.max(1) as f64 * MAX_GENERATOR_SHARE
+}
+
 /// Every reason none of the run's figures can be trusted (empty: valid, unless
 /// [`latency_reasons`] has one for its latency).
 pub fn invalid_reasons(h: &Health) -> Vec<String> {
@@ -59,8 +83,7 @@ pub fn invalid_reasons(h: &Health) -> Vec<String> {
             (1.0 - h.achieved_rps / target) * 100.0
         ));
     }
-    let cap = h.generator_cpus.max(1) as f64 * MAX_GENERATOR_SHARE;
-    if h.generator_cores > cap {
+    if saturated(h) {
         reasons.push(format!(
             "the generator used {:.2} cores of {} (limit {:.0}%): it was the bottleneck",
             h.generator_cores,
@@ -162,6 +185,54 @@ mod tests {
             "{reasons:?}"
         );
         assert!(latency_reasons(&healthy()).is_empty());
+    }
+
+    #[test]
+    fn only_the_generators_own_trouble_is_transient() {
+        let h = healthy();
+        assert!(!transient(&h), "a valid run is not retried");
+        let late = Health {
+            lag_p99_us: Some(5_000),
+            ..healthy()
+        };
+        assert!(transient(&late));
+        let saturated = Health {
+            generator_cores: 0.95,
+            ..healthy()
+        };
+        assert!(transient(&saturated));
+        let late_and_short = Health {
+            achieved_rps: 900.0,
+            ..late.clone()
+        };
+        assert!(
+            transient(&late_and_short),
+            "short because the generator was late"
+        );
+        let short = Health {
+            achieved_rps: 900.0,
+            ..healthy()
+        };
+        assert!(
+            !transient(&short),
+            "a punctual generator: the target could not keep up"
+        );
+        for target in [
+            Health {
+                target_problem: Some("the web process exited".into()),
+                ..late.clone()
+            },
+            Health {
+                error_rate: 0.05,
+                ..late.clone()
+            },
+            Health {
+                requests: 0,
+                ..late.clone()
+            },
+        ] {
+            assert!(!transient(&target), "{target:?}");
+        }
     }
 
     #[test]

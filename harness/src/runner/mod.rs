@@ -2,6 +2,7 @@
 //! warm up, measure (load, CPU, RSS), stop the target so it flushes, let the sink settle,
 //! record, and rewrite results.json before the next run.
 
+pub mod attempts;
 pub mod awake;
 pub mod collector;
 pub mod cpu;
@@ -54,6 +55,15 @@ pub struct Outcome {
     pub results: Results,
     /// Where they are.
     pub path: PathBuf,
+}
+
+/// What every run of one plan shares.
+struct Ctx<'a> {
+    scenario: &'a Scenario,
+    resolved: &'a ResolvedTarget,
+    /// The placement every run records (keep-awake resolved).
+    placement: Placement,
+    progress: bool,
 }
 
 /// Raised when Ctrl-C or SIGTERM stopped the plan.
@@ -162,6 +172,7 @@ pub async fn run(
             file: scenario.file.display().to_string(),
             baseline: scenario.baseline.clone(),
             variants: scenario.variants.iter().map(|v| v.name.clone()).collect(),
+            repetitions: scenario.repetitions,
             calibration_variant: scenario.calibration_variant.clone(),
             thresholds: scenario.thresholds.clone(),
             budget: scenario.budget.clone(),
@@ -177,18 +188,63 @@ pub async fn run(
         calibration: None,
         cost_model: None,
         speed: None,
+        machine_check: None,
     };
     // Written before the first run, so a bad output path fails at once.
     results::writer::write(&options.out_dir, &results)?;
     let mut cancel = interrupt::install();
-    if scenario.placement.pin {
-        placement::pin_self(&scenario.placement.generator_cpus)?;
+    let p = &scenario.placement;
+    if p.pin {
+        placement::pin_self(&p.generator_cpus)?;
     }
+    let (keep_awake, keep_awake_setting) =
+        awake::resolve(p.keep_awake, p.pin, results.environment.hypervisor);
     // Spins until the plan ends (dropped on every path out of this function).
-    let _awake = if scenario.placement.pin && scenario.placement.keep_awake {
-        Some(awake::KeepAwake::start(&scenario.placement.generator_cpus)?)
+    let _awake = if keep_awake {
+        Some(awake::KeepAwake::start(&p.generator_cpus)?)
     } else {
         None
+    };
+    if let Some(rate) = scenario
+        .load
+        .rate
+        .filter(|_| scenario.load.model == Model::Rate)
+    {
+        let spec = crate::machine::CheckSpec::before_plan(
+            p.pin.then(|| p.generator_cpus.clone()),
+            rate,
+            p.keep_awake,
+            keep_awake,
+        );
+        let check = tokio::task::spawn_blocking(move || crate::machine::check(&spec))
+            .await
+            .context("the machine check")?;
+        eprintln!("otelbench: machine check: {}", check.verdict.words());
+        for line in &check.findings {
+            eprintln!("otelbench:   {line}");
+        }
+        for line in &check.advice {
+            eprintln!("otelbench:   to change: {line}");
+        }
+        results.machine_check = Some(check);
+    }
+    let ctx = Ctx {
+        scenario,
+        resolved,
+        placement: if p.pin {
+            Placement {
+                generator_cpus: p.generator_cpus.clone(),
+                target_cpus: p.target_cpus.clone(),
+                keep_awake,
+                keep_awake_setting,
+            }
+        } else {
+            Placement {
+                keep_awake_setting,
+                ..Placement::default()
+            }
+        },
+        progress: options.progress,
     };
     let runs = plan(
         scenario.variants.len(),
@@ -197,31 +253,43 @@ pub async fn run(
         scenario.seed,
     );
     let total = runs.len();
+    let mut budget = attempts::Budget::new(scenario.retries, total);
     for (i, planned) in runs.into_iter().enumerate() {
         let variant = &scenario.variants[planned.variant];
-        eprintln!(
-            "otelbench: run {}/{total}: {} (repetition {}/{})",
-            i + 1,
-            variant.name,
-            planned.repetition,
-            scenario.repetitions
-        );
-        match run_one(
-            scenario,
-            resolved,
-            variant,
-            planned,
-            &mut cancel,
-            options.progress,
+        let place = attempts::run_place(
+            &mut results,
+            &mut budget,
+            async |attempt| {
+                eprintln!(
+                    "otelbench: run {}/{total}: {} (repetition {}/{}{})",
+                    i + 1,
+                    variant.name,
+                    planned.repetition,
+                    scenario.repetitions,
+                    if attempt > 1 {
+                        format!(", attempt {attempt}")
+                    } else {
+                        String::new()
+                    }
+                );
+                run_one(&ctx, variant, planned, &mut cancel).await
+            },
+            |results, again| {
+                if let Some(run) = results.runs.last() {
+                    eprintln!("otelbench:   {}", one_line(run));
+                }
+                if again {
+                    eprintln!(
+                        "otelbench:   transient (the generator's, not the target's): running it again in its place"
+                    );
+                }
+                stats::refresh(results);
+                results::writer::write(&options.out_dir, results)
+            },
         )
-        .await
-        {
-            Ok(run) => {
-                eprintln!("otelbench:   {}", one_line(&run));
-                results.runs.push(run);
-                stats::refresh(&mut results);
-                results::writer::write(&options.out_dir, &results)?;
-            }
+        .await;
+        match place {
+            Ok(()) => {}
             Err(e) if e.is::<Interrupted>() => {
                 results.interrupted = true;
                 break;
@@ -332,13 +400,12 @@ fn launch(
 
 /// One run. Cleans up (target, sink, storage) on every path, including interruption.
 async fn run_one(
-    scenario: &Scenario,
-    resolved: &ResolvedTarget,
+    ctx: &Ctx<'_>,
     variant: &Variant,
     planned: PlannedRun,
     cancel: &mut watch::Receiver<bool>,
-    progress: bool,
 ) -> anyhow::Result<RunResult> {
+    let (scenario, resolved) = (ctx.scenario, ctx.resolved);
     if *cancel.borrow() {
         return Err(Interrupted.into());
     }
@@ -373,18 +440,7 @@ async fn run_one(
     let launched =
         launch(scenario, resolved, variant, &endpoint, &storage_env).and_then(Running::start);
     let result = match launched {
-        Ok(running) => {
-            measure(
-                scenario,
-                variant,
-                planned,
-                running,
-                &mut collector,
-                cancel,
-                progress,
-            )
-            .await
-        }
+        Ok(running) => measure(ctx, variant, planned, running, &mut collector, cancel).await,
         Err(e) => Err(e),
     };
     // A run that could not measure (the target would not start or become ready) is recorded
@@ -413,14 +469,14 @@ fn generator_threads(placement: &crate::scenario::PlacementSpec) -> usize {
 }
 
 async fn measure(
-    scenario: &Scenario,
+    ctx: &Ctx<'_>,
     variant: &Variant,
     planned: PlannedRun,
     mut running: Running,
     collector: &mut RunCollector,
     cancel: &mut watch::Receiver<bool>,
-    progress: bool,
 ) -> anyhow::Result<RunResult> {
+    let (scenario, progress) = (ctx.scenario, ctx.progress);
     let ready_timeout = match &scenario.target {
         TargetSpec::Command {
             ready_timeout_s, ..
@@ -534,7 +590,9 @@ async fn measure(
         }
     };
     let duration_s = l.duration_s;
-    let achieved_rps = measured.requests as f64 / duration_s;
+    // What happened in the window, not what was scheduled in it (see `LoadResult`).
+    let achieved_rps = measured.completed as f64 / duration_s;
+    let offered_rps = measured.requests as f64 / duration_s;
     let generator_cores = if wall > 0.0 {
         generator_us / 1e6 / wall
     } else {
@@ -569,6 +627,7 @@ async fn measure(
         requests: measured.requests,
         target_problem,
     };
+    let transient = health::transient(&health);
     let run_reasons = health::invalid_reasons(&health);
     let latency_reasons = health::latency_reasons(&health);
     let latency_only = run_reasons.is_empty() && !latency_reasons.is_empty();
@@ -594,6 +653,9 @@ async fn measure(
     Ok(RunResult {
         variant: variant.name.clone(),
         repetition: planned.repetition,
+        attempt: 1,
+        replaced_by: None,
+        transient,
         valid: reasons.is_empty(),
         invalid_reason: (!reasons.is_empty()).then(|| reasons.join("; ")),
         latency_only,
@@ -605,6 +667,8 @@ async fn measure(
             },
             target_rps: if l.model == Model::Rate { l.rate } else { None },
             achieved_rps,
+            offered_rps,
+            completed: measured.completed,
             duration_s,
             requests: measured.requests,
             errors: measured.errors,
@@ -691,15 +755,7 @@ async fn measure(
                     .unwrap_or(0),
             },
         },
-        placement: if scenario.placement.pin {
-            Placement {
-                generator_cpus: scenario.placement.generator_cpus.clone(),
-                target_cpus: scenario.placement.target_cpus.clone(),
-                keep_awake: scenario.placement.keep_awake,
-            }
-        } else {
-            Placement::default()
-        },
+        placement: ctx.placement.clone(),
         collector: collector_run,
     })
 }
@@ -714,6 +770,9 @@ fn failed_run(
     RunResult {
         variant: variant.name.clone(),
         repetition: planned.repetition,
+        attempt: 1,
+        replaced_by: None,
+        transient: false,
         valid: false,
         invalid_reason: Some(reason.to_string()),
         latency_only: false,
@@ -725,6 +784,8 @@ fn failed_run(
             },
             target_rps: scenario.load.rate,
             achieved_rps: 0.0,
+            offered_rps: 0.0,
+            completed: 0,
             duration_s: scenario.load.duration_s,
             requests: 0,
             errors: 0,

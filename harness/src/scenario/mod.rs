@@ -43,6 +43,11 @@ pub struct ScenarioFile {
     pub baseline: Spanned<String>,
     /// A run whose share of failed requests exceeds this is invalid (default 0.01).
     pub max_error_rate: Option<Spanned<f64>>,
+    /// Times a run invalid for a transient reason (the generator's lag or saturation) is run
+    /// again in its place in the plan (default 2). A target's own failure is never retried.
+    pub max_retries: Option<Spanned<u32>>,
+    /// Retries allowed over the whole plan (default: half the planned runs, at least 1).
+    pub max_total_retries: Option<Spanned<u32>>,
     /// The service under test (default: the built-in target-app on SQLite).
     pub target: Option<Spanned<TargetSpec>>,
     /// The load.
@@ -276,9 +281,67 @@ pub struct PlacementSpec {
     /// on each (yielding to every other thread), and its CPU time is not counted as the
     /// generator's. On a virtual machine a halted vCPU can take tens of µs to milliseconds to
     /// wake for the next send; this removes that from the scheduling lag at the price of
-    /// keeping those CPUs busy. Needs `pin = true`.
+    /// keeping those CPUs busy. `"auto"` (default): on when the CPU reports a hypervisor and
+    /// `pin = true`; `true` forces it on (needs `pin = true`), `false` off.
     #[serde(default)]
-    pub keep_awake: bool,
+    pub keep_awake: KeepAwake,
+}
+
+/// `placement.keep_awake`: `"auto"`, `true` or `false`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum KeepAwake {
+    /// On under a hypervisor when pinned, else off.
+    #[default]
+    Auto,
+    /// Always on (`true`).
+    On,
+    /// Always off (`false`).
+    Off,
+}
+
+impl KeepAwake {
+    /// How the scenario spells it: `auto`, `true` or `false`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::On => "true",
+            Self::Off => "false",
+        }
+    }
+}
+
+impl Serialize for KeepAwake {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Auto => s.serialize_str("auto"),
+            Self::On => s.serialize_bool(true),
+            Self::Off => s.serialize_bool(false),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for KeepAwake {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = KeepAwake;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(r#"true, false or "auto""#)
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<KeepAwake, E> {
+                Ok(if v { KeepAwake::On } else { KeepAwake::Off })
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<KeepAwake, E> {
+                match v {
+                    "auto" => Ok(KeepAwake::Auto),
+                    "true" => Ok(KeepAwake::On),
+                    "false" => Ok(KeepAwake::Off),
+                    _ => Err(E::invalid_value(serde::de::Unexpected::Str(v), &self)),
+                }
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 impl Default for PlacementSpec {
@@ -287,7 +350,7 @@ impl Default for PlacementSpec {
             generator_cpus: defaults::generator_cpus(),
             target_cpus: defaults::target_cpus(),
             pin: true,
-            keep_awake: false,
+            keep_awake: KeepAwake::Auto,
         }
     }
 }
@@ -345,6 +408,8 @@ pub struct Scenario {
     pub baseline: String,
     /// Error-rate limit.
     pub max_error_rate: f64,
+    /// How often transient failures are run again.
+    pub retries: Retries,
     /// Target.
     pub target: TargetSpec,
     /// Load, with the default mix filled in.
@@ -361,6 +426,24 @@ pub struct Scenario {
     pub thresholds: BTreeMap<String, f64>,
     /// Budget, as fractions.
     pub budget: BTreeMap<String, f64>,
+}
+
+/// How often a run invalid for a transient reason is run again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Retries {
+    /// Further attempts per planned run (`max_retries`, default 2).
+    pub per_run: u32,
+    /// Further attempts over the whole plan (`max_total_retries`); `None`: half the plan.
+    pub total: Option<u32>,
+}
+
+impl Retries {
+    /// Further attempts allowed over a plan of `runs` runs: the scenario's cap, else half the
+    /// plan (at least 1).
+    pub fn total_for(&self, runs: usize) -> u32 {
+        self.total
+            .unwrap_or_else(|| u32::try_from(runs.div_ceil(2).max(1)).unwrap_or(u32::MAX))
+    }
 }
 
 /// The load with defaults applied.

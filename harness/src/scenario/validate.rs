@@ -8,8 +8,8 @@ use serde_spanned::Spanned;
 
 use super::error::line_of;
 use super::{
-    Load, Model, Problem, RequestSpec, Scenario, ScenarioError, ScenarioFile, TargetSpec, Variant,
-    collector, decide, defaults, hash, matrix,
+    KeepAwake, Load, Model, Problem, RequestSpec, Retries, Scenario, ScenarioError, ScenarioFile,
+    TargetSpec, Variant, collector, decide, defaults, hash, matrix,
 };
 
 /// Variables the harness sets itself; a variant may not set them.
@@ -324,12 +324,12 @@ pub fn validate(path: &Path, text: &str, file: ScenarioFile) -> Result<Scenario,
 
     // Placement.
     let p = &file.placement;
-    if p.keep_awake && !p.pin {
+    if p.keep_awake == KeepAwake::On && !p.pin {
         c.push(
             None,
             "placement.keep_awake",
             "keep_awake needs pinned generator CPUs to keep awake",
-            "set placement.pin = true, or remove keep_awake",
+            "set placement.pin = true, or keep_awake = \"auto\" (off when not pinned)",
         );
     }
     if p.pin {
@@ -535,6 +535,10 @@ pub fn validate(path: &Path, text: &str, file: ScenarioFile) -> Result<Scenario,
         seed: file.seed,
         baseline,
         max_error_rate,
+        retries: Retries {
+            per_run: file.max_retries.as_ref().map_or(2, |r| *r.get_ref()),
+            total: file.max_total_retries.as_ref().map(|r| *r.get_ref()),
+        },
         target,
         load: Load {
             model: spec.model,
@@ -601,12 +605,47 @@ env = { OTEL_TRACES_SAMPLER = "always_on" }
         assert_eq!(e.problems[0].field, "placement.keep_awake");
         assert!(e.to_string().contains("set placement.pin = true"), "{e}");
         let pinned = format!("{GOOD}\n[placement]\nkeep_awake = true\n");
-        assert!(
+        assert_eq!(
             parse(Path::new("s.toml"), &pinned)
                 .unwrap()
                 .placement
-                .keep_awake
+                .keep_awake,
+            KeepAwake::On
         );
+    }
+
+    #[test]
+    fn keep_awake_is_auto_by_default_and_auto_needs_no_pinning() {
+        let s = parse(Path::new("s.toml"), GOOD).unwrap();
+        assert_eq!(s.placement.keep_awake, KeepAwake::Auto);
+        for (value, expected) in [
+            ("\"auto\"", KeepAwake::Auto),
+            ("false", KeepAwake::Off),
+            ("\"true\"", KeepAwake::On),
+        ] {
+            let text = format!("{GOOD}\n[placement]\nkeep_awake = {value}\n");
+            let s = parse(Path::new("s.toml"), &text).unwrap();
+            assert_eq!(s.placement.keep_awake, expected, "{value}");
+        }
+        let unpinned = format!("{GOOD}\n[placement]\npin = false\nkeep_awake = \"auto\"\n");
+        assert!(parse(Path::new("s.toml"), &unpinned).is_ok());
+        let e = err(&format!("{GOOD}\n[placement]\nkeep_awake = \"always\"\n"));
+        assert!(e.to_string().contains(r#"true, false or "auto""#), "{e}");
+    }
+
+    #[test]
+    fn retries_default_to_two_per_run_and_half_the_plan() {
+        let s = parse(Path::new("s.toml"), GOOD).unwrap();
+        assert_eq!(s.retries.per_run, 2);
+        assert_eq!(s.retries.total_for(9), 5);
+        assert_eq!(s.retries.total_for(1), 1);
+        let text = GOOD.replace(
+            "name = \"t\"",
+            "name = \"t\"\nmax_retries = 0\nmax_total_retries = 4",
+        );
+        let s = parse(Path::new("s.toml"), &text).unwrap();
+        assert_eq!(s.retries.per_run, 0);
+        assert_eq!(s.retries.total_for(9), 4);
     }
 
     #[test]

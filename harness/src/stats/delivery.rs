@@ -108,8 +108,7 @@ pub fn delivery(results: &Results) -> Vec<Delivery> {
         .iter()
         .filter_map(|v| {
             let runs: Vec<&RunResult> = results
-                .runs
-                .iter()
+                .kept_runs()
                 .filter(|r| &r.variant == v && (r.valid || r.latency_only))
                 .collect();
             if runs.is_empty() {

@@ -107,16 +107,14 @@ pub fn summarize(results: &Results) -> Vec<FaultSummary> {
     }
     let measured = |v: &str| -> Vec<&RunResult> {
         results
-            .runs
-            .iter()
+            .kept_runs()
             .filter(|r| r.variant == v && r.load.requests > 0)
             .collect()
     };
     let variants = &results.scenario.variants;
     let first = |v: &str| {
         results
-            .runs
-            .iter()
+            .kept_runs()
             .find(|r| r.variant == v && r.load.requests > 0)
     };
     let healthy: Vec<&String> = variants

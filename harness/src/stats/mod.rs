@@ -4,6 +4,7 @@
 
 pub mod bootstrap;
 pub mod compare;
+pub mod completeness;
 pub mod cost;
 pub mod delivery;
 pub mod distribution;
@@ -173,7 +174,11 @@ pub fn group<'a>(runs: &[RunResult], variants: &'a [String]) -> BTreeMap<&'a str
     let mut groups: BTreeMap<&str, Group> = BTreeMap::new();
     for v in variants {
         let g = groups.entry(v.as_str()).or_default();
-        for run in runs.iter().filter(|r| &r.variant == v) {
+        // Replaced attempts stay in the file but not in the statistics.
+        for run in runs
+            .iter()
+            .filter(|r| &r.variant == v && r.replaced_by.is_none())
+        {
             if g.env.is_empty() {
                 g.env.clone_from(&run.env);
             }

@@ -3,10 +3,39 @@
 use crate::report::document::{Block, Inline, Section, text};
 use crate::results::Results;
 
+/// The machine check before the plan, in one line.
+fn machine_check(results: &Results) -> String {
+    let Some(m) = &results.machine_check else {
+        return "not run (closed model, or a file from before the check)".into();
+    };
+    let mut parts = vec![format!(
+        "valid latency at {:.0} req/s? {}",
+        m.rate,
+        m.verdict.words()
+    )];
+    parts.extend(m.probes.iter().map(|p| {
+        format!(
+            "{}: timer lag p50 {} µs, p99 {} µs (limit {} µs), {:.1}% of a spinning thread's time lost, longest gap {:.0} µs",
+            p.cpu.map_or_else(|| "any CPU".to_string(), |c| format!("CPU {c}")),
+            p.timer_lag_p50_us,
+            p.timer_lag_p99_us,
+            m.lag_limit_us,
+            p.lost_pct,
+            p.longest_gap_us
+        )
+    }));
+    parts.extend(m.steal_pct.map(|s| format!("steal {s:.1}%")));
+    if m.hypervisor {
+        parts.push("virtual machine".into());
+    }
+    parts.extend(m.advice.iter().map(|a| format!("to change: {a}")));
+    parts.join("; ")
+}
+
 /// The environment section.
 pub fn section(results: &Results) -> Section {
     let e = &results.environment;
-    let placement = results.runs.first().map_or_else(
+    let placement = results.kept_runs().next().map_or_else(
         || "–".to_string(),
         |r| {
             let cpus = |c: &[usize]| {
@@ -19,14 +48,17 @@ pub fn section(results: &Results) -> Section {
                         .join(",")
                 }
             };
+            let setting = &r.placement.keep_awake_setting;
             format!(
                 "generator and sink on CPU {}, target on CPU {}{}",
                 cpus(&r.placement.generator_cpus),
                 cpus(&r.placement.target_cpus),
-                if r.placement.keep_awake {
-                    "; generator CPUs kept from halting (keep_awake)"
-                } else {
-                    ""
+                match (r.placement.keep_awake, setting.is_empty()) {
+                    (true, true) => "; generator CPUs kept from halting (keep_awake)".to_string(),
+                    (true, false) =>
+                        format!("; generator CPUs kept from halting (keep_awake = {setting})"),
+                    (false, false) => format!("; keep_awake = {setting}"),
+                    (false, true) => String::new(),
                 }
             )
         },
@@ -51,6 +83,7 @@ pub fn section(results: &Results) -> Section {
                 ),
                 item("Host", e.hostname.clone()),
                 item("Placement", placement),
+                item("Machine check", machine_check(results)),
                 item(
                     "Scenario",
                     format!(

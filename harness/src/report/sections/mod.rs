@@ -63,8 +63,7 @@ pub fn document(
 }
 
 fn headline(results: &Results) -> Section {
-    let runs = results.runs.len();
-    let invalid = results.runs.iter().filter(|r| !r.valid).count();
+    let tally = crate::stats::completeness::completeness(results);
     let mut blocks = Vec::new();
     if !results.scenario.description.is_empty() {
         blocks.push(para(results.scenario.description.clone()));
@@ -73,8 +72,9 @@ fn headline(results: &Results) -> Section {
         text("Scenario "),
         Inline::Code(results.scenario.file.clone()),
         text(format!(
-            ": {} variants, {runs} runs ({invalid} invalid), from {} to {}. Baseline: ",
+            ": {} variants, {}, from {} to {}. Baseline: ",
             results.scenario.variants.len(),
+            tally.headline(),
             results.started_at,
             if results.finished_at.is_empty() {
                 "(not finished)"
@@ -89,6 +89,13 @@ fn headline(results: &Results) -> Section {
         blocks.push(Block::Paragraph(vec![Inline::Strong(
             "This run was interrupted: the figures cover the runs that finished.".into(),
         )]));
+    }
+    if !tally.short.is_empty() && !results.finished_at.is_empty() {
+        let short: Vec<String> = tally.short.iter().map(ToString::to_string).collect();
+        blocks.push(Block::Paragraph(vec![
+            Inline::Strong("Ended short of valid runs: ".into()),
+            text(short.join(". ")),
+        ]));
     }
     Section {
         title: "Summary".into(),

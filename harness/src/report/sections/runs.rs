@@ -14,19 +14,29 @@ pub fn invalid(results: &Results) -> Option<Section> {
             vec![
                 cell(r.variant.clone()),
                 cell(r.repetition.to_string()),
+                cell(r.attempt.to_string()),
                 cell(r.invalid_reason.clone().unwrap_or_default()),
+                cell(
+                    r.replaced_by
+                        .map_or_else(|| "kept".to_string(), |a| format!("by attempt {a}")),
+                ),
             ]
         })
         .collect();
     (!rows.is_empty()).then(|| Section {
         title: "Invalid runs".into(),
-        blocks: vec![Block::Table(Table {
-            header: ["Configuration", "Repetition", "Reason"]
-                .map(String::from)
-                .to_vec(),
-            numeric: vec![false, true, false],
-            rows,
-        })],
+        blocks: vec![
+            Block::Paragraph(vec![crate::report::document::text(
+                "A run invalid only for the generator's or the machine's sake (its lag or saturation) is run again in its place; the attempt it replaced stays listed here and out of the statistics. A target's own failure is a result and is not run again.",
+            )]),
+            Block::Table(Table {
+                header: ["Configuration", "Repetition", "Attempt", "Reason", "Replaced"]
+                    .map(String::from)
+                    .to_vec(),
+                numeric: vec![false, true, true, false, false],
+                rows,
+            }),
+        ],
     })
 }
 
@@ -39,11 +49,16 @@ pub fn all(results: &Results) -> Section {
             let rss: f64 = r.memory_mb.values().map(|m| m.mean).sum();
             vec![
                 cell(r.variant.clone()),
-                cell(r.repetition.to_string()),
-                cell(match (r.valid, r.latency_only) {
-                    (true, _) => "yes",
-                    (false, true) => "CPU, memory",
-                    (false, false) => "no",
+                cell(if r.attempt > 1 {
+                    format!("{} (attempt {})", r.repetition, r.attempt)
+                } else {
+                    r.repetition.to_string()
+                }),
+                cell(match (r.replaced_by, r.valid, r.latency_only) {
+                    (Some(_), ..) => "replaced",
+                    (None, true, _) => "yes",
+                    (None, false, true) => "CPU, memory",
+                    (None, false, false) => "no",
                 }),
                 cell(format!("{:.1}", r.load.achieved_rps)),
                 cell(format::value("p50", r.latency_us.p50 as f64)),
