@@ -1,6 +1,7 @@
 //! Where and how the figures were made, and the command that reproduces them.
 
 use crate::report::document::{Block, Inline, Section, text};
+use crate::report::format;
 use crate::results::Results;
 
 /// The machine check before the plan, in one line.
@@ -15,13 +16,13 @@ fn machine_check(results: &Results) -> String {
     )];
     parts.extend(m.probes.iter().map(|p| {
         format!(
-            "{}: timer lag p50 {} µs, p99 {} µs (limit {} µs), {:.1}% of a spinning thread's time lost, longest gap {:.0} µs",
+            "{}: timer lag p50 {}, p99 {} (limit {}), {:.1}% of a spinning thread's time lost, longest gap {}",
             p.cpu.map_or_else(|| "any CPU".to_string(), |c| format!("CPU {c}")),
-            p.timer_lag_p50_us,
-            p.timer_lag_p99_us,
-            m.lag_limit_us,
+            format::value("p50", p.timer_lag_p50_us as f64),
+            format::value("p99", p.timer_lag_p99_us as f64),
+            format::value("p99", m.lag_limit_us as f64),
             p.lost_pct,
-            p.longest_gap_us
+            format::value("p99", p.longest_gap_us)
         )
     }));
     parts.extend(m.steal_pct.map(|s| format!("steal {s:.1}%")));
