@@ -266,11 +266,8 @@ async fn run_scenario(
         scenario.repetitions = r;
     }
     if let Some(d) = duration {
-        if !(d > 0.0 && d.is_finite()) {
-            return Err(InputError(format!(
-                "--duration {d} must be a positive number of seconds"
-            ))
-            .into());
+        if let Some((message, fix)) = scenario::limits::DURATION_S.check(d) {
+            return Err(InputError(format!("--duration: {message}; fix: {fix}")).into());
         }
         scenario.load.duration_s = d;
     }
@@ -337,13 +334,12 @@ async fn doctor(file: Option<&Path>, rate: Option<f64>) -> anyhow::Result<ExitCo
         .as_ref()
         .map_or_else(scenario::PlacementSpec::default, |s| s.placement.clone());
     let rate = match rate.or_else(|| scenario.as_ref().and_then(|s| s.load.rate)) {
-        Some(r) if r.is_finite() && (1.0..=1_000_000.0).contains(&r) => r,
-        Some(r) => {
-            return Err(InputError(format!(
-                "--rate {r}: give requests per second between 1 and 1000000"
-            ))
-            .into());
-        }
+        Some(r) => match scenario::limits::RATE.check(r) {
+            None => r,
+            Some((message, fix)) => {
+                return Err(InputError(format!("--rate: {message}; fix: {fix}")).into());
+            }
+        },
         None => 400.0,
     };
     if placement.pin {
@@ -433,6 +429,13 @@ async fn sink(grpc: SocketAddr, http: SocketAddr, fault: Option<&str>) -> anyhow
         .map(str::parse::<crate::sink::Fault>)
         .transpose()
         .map_err(|e| InputError(format!("--fault: {e}")))?;
+    for (name, addr) in [("--grpc", grpc), ("--http", http)] {
+        if !addr.ip().is_loopback() {
+            eprintln!(
+                "otelbench sink: WARNING: {name} {addr} listens beyond this machine: any host that reaches it can send it telemetry; bind 127.0.0.1 unless another machine must export here"
+            );
+        }
+    }
     let sink = Sink::start(SinkOptions {
         grpc,
         http,
@@ -468,4 +471,38 @@ async fn sink(grpc: SocketAddr, http: SocketAddr, fault: Option<&str>) -> anyhow
         println!("{}", serde_json::to_string(&recovery)?);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn smoke() -> String {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../scenarios/smoke.toml")
+            .display()
+            .to_string()
+    }
+
+    #[tokio::test]
+    async fn an_unrepresentable_duration_is_bad_input_not_a_panic() {
+        // Regression for issue 19: `--duration 1e300` panicked in Duration::from_secs_f64.
+        for d in ["1e300", "0", "inf"] {
+            let args = ["otelbench", "run", &smoke(), "--duration", d]
+                .map(String::from)
+                .to_vec();
+            let e = run(args).await.unwrap_err();
+            assert!(e.downcast_ref::<InputError>().is_some(), "{d}: {e:#}");
+            assert!(e.to_string().contains("--duration"), "{e}");
+        }
+    }
+
+    #[tokio::test]
+    async fn doctor_refuses_a_rate_it_cannot_schedule() {
+        let args = ["otelbench", "doctor", "--rate", "1e-300"]
+            .map(String::from)
+            .to_vec();
+        let e = run(args).await.unwrap_err();
+        assert!(e.downcast_ref::<InputError>().is_some(), "{e:#}");
+    }
 }

@@ -101,3 +101,38 @@ async fn a_crashed_run_is_invalid_and_the_plan_goes_on() {
         "no target process left"
     );
 }
+
+/// Regression for issue 19: a database that cannot be reached aborted the whole plan, and the
+/// message printed the URL's password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn storage_that_cannot_be_prepared_fails_that_run_and_hides_the_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let smoke = common::scenario_with_binary("smoke.toml", dir.path(), "");
+    // Port 1 on loopback: nothing listens, the connection is refused at once.
+    let text = std::fs::read_to_string(&smoke).unwrap().replace(
+        "kind = \"builtin\"\n",
+        "kind = \"builtin\"\ndb = \"postgres\"\npostgres_url = \"postgres://bench:s3cret@127.0.0.1:1/test\"\n",
+    );
+    std::fs::write(&smoke, text).unwrap();
+    let out = dir.path().join("out");
+    let code = common::run_cli(&smoke, &out).await;
+    assert_eq!(code, std::process::ExitCode::FAILURE);
+    let results = harness::results::writer::read(&out.join("results.json")).unwrap();
+    assert_eq!(
+        results.runs.len(),
+        2,
+        "the plan went on past the first failure"
+    );
+    for run in &results.runs {
+        let reason = run.invalid_reason.as_deref().unwrap();
+        assert!(reason.contains("connecting to PostgreSQL"), "{reason}");
+        assert!(reason.contains("bench:***@"), "{reason}");
+        assert!(!reason.contains("s3cret"), "{reason}");
+        assert!(
+            !run.transient,
+            "a missing database is not the generator's fault"
+        );
+    }
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(!report.contains("s3cret"));
+}

@@ -1,7 +1,8 @@
 //! The smoke scenario through a real collector: rotel-agent (`pip install rotel`; `.ci/run`
 //! installs it) exporting to the embedded sink, so what passed through the collector is counted
 //! and the collector's own CPU and RSS are measured. Where rotel is not installed, the same
-//! scenario runs through the embedded sink alone, and the test says so.
+//! scenario runs through the embedded sink alone, and the test says so; with
+//! `OTELBENCH_REQUIRE_ROTEL=1` (set by `.ci/run`) a missing rotel fails the test instead.
 
 mod common;
 
@@ -12,6 +13,10 @@ use harness::runner::collector::find_rotel;
 async fn smoke_through_a_real_collector() {
     let rotel = find_rotel(None);
     if let Err(e) = &rotel {
+        assert!(
+            std::env::var("OTELBENCH_REQUIRE_ROTEL").as_deref() != Ok("1"),
+            "rotel-agent is required here but not installed: {e:#}; fix: python3 -m pip install rotel"
+        );
         eprintln!("rotel-agent is not installed ({e:#}): running through the embedded sink");
     }
     let collector = if rotel.is_ok() {

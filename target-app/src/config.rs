@@ -135,9 +135,7 @@ impl Config {
                 "set WORKER_CONCURRENCY=4",
             ));
         }
-        let jwt_secret = env
-            .get("JWT_SECRET")
-            .unwrap_or_else(|| DEV_JWT_SECRET.to_string());
+        let jwt_secret = jwt_secret(env, bind)?;
         let jwt_ttl: u64 = number(env, "JWT_TTL_SECONDS", 3600, "set seconds, e.g. 3600")?;
         let memory_kib: u32 = number(
             env,
@@ -207,9 +205,49 @@ fn check_url(var: &str, url: &str, schemes: &[&str]) -> Result<(), EnvError> {
     }
 }
 
+/// `JWT_SECRET`: refused when empty (an empty HMAC key signs tokens anyone can forge); when
+/// unset, the development secret, but only while the web role listens on loopback alone.
+fn jwt_secret(env: &(impl Env + ?Sized), bind: IpAddr) -> Result<String, EnvError> {
+    match env.get("JWT_SECRET") {
+        Some(s) if s.trim().is_empty() => Err(EnvError::new(
+            "JWT_SECRET",
+            "",
+            "is empty: tokens signed with an empty key can be forged",
+            "set a long random secret, e.g. JWT_SECRET=$(openssl rand -hex 32)",
+        )),
+        Some(s) => Ok(s),
+        None if bind.is_loopback() => Ok(DEV_JWT_SECRET.to_string()),
+        None => Err(EnvError::new(
+            "JWT_SECRET",
+            "(unset)",
+            "is unset while BIND is not a loopback address: the public development secret would sign tokens",
+            "set a long random secret, e.g. JWT_SECRET=$(openssl rand -hex 32), or BIND=127.0.0.1",
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_development_or_empty_secret_outside_loopback() {
+        // Regression for issue 19: BIND=0.0.0.0 ran with the public development secret, and an
+        // empty secret was accepted.
+        let open: &[(&str, &str)] = &[("BIND", "0.0.0.0")];
+        let err = Config::from_env(open).unwrap_err();
+        assert_eq!(err.var, "JWT_SECRET");
+        for env in [
+            &[("JWT_SECRET", "")][..],
+            &[("BIND", "0.0.0.0"), ("JWT_SECRET", " ")][..],
+        ] {
+            assert_eq!(Config::from_env(env).unwrap_err().var, "JWT_SECRET");
+        }
+        let set: &[(&str, &str)] = &[("BIND", "0.0.0.0"), ("JWT_SECRET", "s3cret-s3cret")];
+        assert_eq!(Config::from_env(set).unwrap().jwt_secret, "s3cret-s3cret");
+        let local: &[(&str, &str)] = &[];
+        assert_eq!(Config::from_env(local).unwrap().jwt_secret, DEV_JWT_SECRET);
+    }
 
     #[test]
     fn defaults_need_no_environment() {

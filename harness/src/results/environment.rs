@@ -13,9 +13,10 @@ pub struct Environment {
     pub memory_mb: u64,
     /// `uname -r`.
     pub kernel: String,
-    /// `rustc --version` at build time, when known.
+    /// `rustc --version` of the compiler that built otelbench.
     pub rustc: String,
-    /// `git rev-parse HEAD` of the working directory, when in a repository.
+    /// The git commit otelbench was built from (uncommitted changes are not marked); empty
+    /// when built outside a repository.
     pub git_commit: String,
     /// otelbench's version.
     pub otelbench_version: String,
@@ -44,16 +45,6 @@ fn first_line(path: &str, key: &str) -> Option<String> {
     })
 }
 
-fn command(program: &str, args: &[&str]) -> String {
-    std::process::Command::new(program)
-        .args(args)
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default()
-}
-
 impl Environment {
     /// Reads the current machine.
     pub fn detect() -> Self {
@@ -70,13 +61,31 @@ impl Environment {
             kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease")
                 .map(|s| s.trim().to_string())
                 .unwrap_or_default(),
-            rustc: command("rustc", &["--version"]),
-            git_commit: command("git", &["rev-parse", "HEAD"]),
+            rustc: env!("OTELBENCH_BUILD_RUSTC").to_string(),
+            git_commit: env!("OTELBENCH_BUILD_COMMIT").to_string(),
             otelbench_version: env!("CARGO_PKG_VERSION").to_string(),
             hostname: std::fs::read_to_string("/proc/sys/kernel/hostname")
                 .map(|s| s.trim().to_string())
                 .unwrap_or_default(),
             hypervisor: hypervisor(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_compiler_and_commit_are_the_builds() {
+        // Regression for issue 19: the rustc on PATH at run time was recorded as the build's.
+        let e = super::Environment::detect();
+        assert_eq!(e.rustc, env!("OTELBENCH_BUILD_RUSTC"));
+        assert!(e.rustc.starts_with("rustc "), "{}", e.rustc);
+        assert!(
+            e.git_commit.is_empty()
+                || (e.git_commit.len() == 40
+                    && e.git_commit.chars().all(|c| c.is_ascii_hexdigit())),
+            "{}",
+            e.git_commit
+        );
     }
 }

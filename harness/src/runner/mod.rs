@@ -9,6 +9,7 @@ pub mod cpu;
 pub mod health;
 pub mod interrupt;
 pub mod placement;
+pub mod redact;
 pub mod sampler;
 pub mod storage;
 pub mod target;
@@ -426,6 +427,8 @@ async fn run_one(
         Err(e) => return Ok(failed_run(scenario, variant, planned, &format!("{e:#}"))),
     };
     let endpoint = collector.endpoint(http);
+    // Storage that cannot be prepared (a database server down, say) fails this run, not the
+    // plan.
     let storage = match &scenario.target {
         TargetSpec::Builtin {
             db,
@@ -433,7 +436,13 @@ async fn run_one(
             postgres_url,
             redis_url,
             ..
-        } => Some(storage::prepare(*db, *queue, postgres_url, redis_url).await?),
+        } => match storage::prepare(*db, *queue, postgres_url, redis_url).await {
+            Ok(s) => Some(s),
+            Err(e) => {
+                collector.stop().await;
+                return Ok(failed_run(scenario, variant, planned, &format!("{e:#}")));
+            }
+        },
         TargetSpec::Command { .. } => None,
     };
     let storage_env = storage.as_ref().map(|s| s.env.clone()).unwrap_or_default();
@@ -657,7 +666,7 @@ async fn measure(
         replaced_by: None,
         transient,
         valid: reasons.is_empty(),
-        invalid_reason: (!reasons.is_empty()).then(|| reasons.join("; ")),
+        invalid_reason: (!reasons.is_empty()).then(|| redact::credentials(&reasons.join("; "))),
         latency_only,
         env: variant.env.clone(),
         load: LoadResult {
@@ -774,7 +783,7 @@ fn failed_run(
         replaced_by: None,
         transient: false,
         valid: false,
-        invalid_reason: Some(reason.to_string()),
+        invalid_reason: Some(redact::credentials(reason)),
         latency_only: false,
         env: variant.env.clone(),
         load: LoadResult {

@@ -10,7 +10,6 @@ use super::cpu;
 
 /// Clock ticks per second (Linux's USER_HZ).
 const TICKS_PER_SECOND: f64 = 100.0;
-const PAGE_BYTES: f64 = 4096.0;
 
 /// Total CPU of `pid` (self and reaped children), µs; `None` when it is gone.
 pub fn cpu_us(pid: u32) -> Option<f64> {
@@ -32,11 +31,18 @@ pub fn parse_cpu_ticks(stat: &str) -> Option<f64> {
     Some(sum)
 }
 
-/// RSS of `pid`, MB.
+/// RSS of `pid`, MB, from `VmRSS` in /proc/PID/status (in kB whatever the page size; statm
+/// counts pages, whose size is not 4096 bytes everywhere).
 pub fn rss_mb(pid: u32) -> Option<f64> {
-    let statm = std::fs::read_to_string(format!("/proc/{pid}/statm")).ok()?;
-    let pages: f64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    Some(pages * PAGE_BYTES / 1e6)
+    parse_vm_rss_mb(&std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?)
+}
+
+/// `VmRSS` of a /proc/PID/status text, MB.
+pub fn parse_vm_rss_mb(status: &str) -> Option<f64> {
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let mut parts = line["VmRSS:".len()..].split_whitespace();
+    let kb: f64 = parts.next()?.parse().ok()?;
+    (parts.next() == Some("kB")).then_some(kb * 1024.0 / 1e6)
 }
 
 /// What the sampler measured over the window.
@@ -173,6 +179,21 @@ pub fn summarize(samples: &[f64]) -> crate::results::Memory {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rss_is_read_in_kilobytes_not_assumed_pages() {
+        // Regression for issue 19: statm pages were multiplied by a hard-coded 4096.
+        let status = "Name:\tapp\nVmPeak:\t  9000 kB\nVmRSS:\t    2048 kB\nThreads:\t4\n";
+        let mb = parse_vm_rss_mb(status).unwrap();
+        assert!((mb - 2.097_152).abs() < 1e-9, "{mb}");
+        assert_eq!(
+            parse_vm_rss_mb("Name:\tkthread\n"),
+            None,
+            "kernel threads have none"
+        );
+        let own = rss_mb(std::process::id()).unwrap();
+        assert!(own > 1.0, "{own}");
+    }
 
     #[test]
     fn parses_stat_with_spaces_in_the_name() {

@@ -49,7 +49,10 @@ pub async fn prepare(
         let mut conn = sqlx::PgConnection::connect(postgres_url)
             .await
             .with_context(|| {
-                format!("connecting to PostgreSQL at {postgres_url} (target.postgres_url)")
+                format!(
+                    "preparing the run's storage: connecting to PostgreSQL at {} (target.postgres_url)",
+                    super::redact::credentials(postgres_url)
+                )
             })?;
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .execute(&mut conn)

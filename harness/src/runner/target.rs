@@ -1,11 +1,19 @@
 //! Target processes: start (pinned, with the variant's environment), wait until ready, watch for
 //! an early exit, stop gracefully (SIGTERM, then SIGKILL after a grace period), and collect the
 //! last lines of stderr and the `OTELBENCH_TOTALS` line each process prints on shutdown.
+//!
+//! No orphans: each process starts in a process group of its own, and every signal goes to the
+//! whole group, so what a command behind `sh -c` or npm forks stops with it (what is left of the
+//! group when its leader has exited is killed). A watchdog (`sh`, in a group of its own) holds
+//! the read end of a pipe whose write end only the harness has: if the harness dies, even by
+//! SIGKILL, the pipe closes and the watchdog kills the group.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use std::os::unix::process::CommandExt as _;
 
 use anyhow::Context as _;
 use nix::sys::signal::{Signal, kill};
@@ -41,6 +49,10 @@ pub struct Launch {
 pub(super) struct Proc {
     name: &'static str,
     child: Child,
+    /// Its process group (its pid: it leads the group).
+    group: Option<i32>,
+    /// Kills the group if the harness dies; stopped once the group is gone.
+    watchdog: Option<std::process::Child>,
     stdout: Arc<Mutex<Vec<String>>>,
     stderr: Arc<Mutex<VecDeque<String>>>,
     totals: Arc<Mutex<Option<serde_json::Value>>>,
@@ -61,8 +73,20 @@ impl Proc {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true)
+            .process_group(0)
             .spawn()
             .with_context(|| format!("starting the {name} process `{}`", argv.join(" ")))?;
+        let group = child.id().and_then(|p| i32::try_from(p).ok());
+        let watchdog = match group.map(watchdog) {
+            Some(Ok(w)) => Some(w),
+            Some(Err(e)) => {
+                log::warn!(
+                    "no watchdog for the {name} process ({e:#}): a SIGKILLed harness would leave it running"
+                );
+                None
+            }
+            None => None,
+        };
         let stdout = Arc::new(Mutex::new(Vec::new()));
         let stderr = Arc::new(Mutex::new(VecDeque::new()));
         let totals = Arc::new(Mutex::new(None));
@@ -105,6 +129,8 @@ impl Proc {
         Ok(Self {
             name,
             child,
+            group,
+            watchdog,
             stdout,
             stderr,
             totals,
@@ -154,11 +180,36 @@ impl Proc {
         }
     }
 
-    /// SIGTERM, then SIGKILL after `grace`; a problem if it did not stop cleanly.
-    pub(super) async fn stop(&mut self, grace: Duration) -> Option<String> {
-        if let Some(pid) = self.child.id() {
-            let _ = kill(Pid::from_raw(pid as i32), Signal::SIGTERM);
+    /// Sends `signal` to the whole process group (to the process alone if it has none).
+    fn signal_group(&self, signal: Signal) {
+        if let Some(g) = self.group {
+            let _ = kill(Pid::from_raw(-g), signal);
+        } else if let Some(pid) = self.child.id() {
+            let _ = kill(Pid::from_raw(pid as i32), signal);
         }
+    }
+
+    /// Kills what is left of the group and retires the watchdog.
+    fn reap_group(&mut self) {
+        if let Some(g) = self.group.take() {
+            let _ = kill(Pid::from_raw(-g), Signal::SIGKILL);
+        }
+        if let Some(mut w) = self.watchdog.take() {
+            let _ = w.kill();
+            let _ = w.wait();
+        }
+    }
+
+    /// SIGTERM to the group, then SIGKILL after `grace`; a problem if it did not stop cleanly.
+    /// Whatever the group still holds once its leader has exited is killed.
+    pub(super) async fn stop(&mut self, grace: Duration) -> Option<String> {
+        self.signal_group(Signal::SIGTERM);
+        let problem = self.await_exit(grace).await;
+        self.reap_group();
+        problem
+    }
+
+    async fn await_exit(&mut self, grace: Duration) -> Option<String> {
         match tokio::time::timeout(grace, self.child.wait()).await {
             // Dying by the SIGTERM sent is how a service without a handler stops.
             Ok(Ok(status))
@@ -174,6 +225,7 @@ impl Proc {
                 self.tail()
             )),
             _ => {
+                self.signal_group(Signal::SIGKILL);
                 let _ = self.child.kill().await;
                 Some(format!(
                     "the {} process ignored SIGTERM for {grace:?} and was killed",
@@ -182,6 +234,32 @@ impl Proc {
             }
         }
     }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.reap_group();
+    }
+}
+
+/// Starts the watchdog of process group `group`: `sh` blocked reading a pipe that only this
+/// process can write to (std opens pipes close-on-exec, so no target inherits it). When this
+/// process ends, however it ends, the read sees end-of-file and the group is killed.
+fn watchdog(group: i32) -> anyhow::Result<std::process::Child> {
+    // `kill -9 -PGID`: dash's kill takes neither `--` nor `-s KILL` before a negative pid.
+    std::process::Command::new("sh")
+        .args([
+            "-c",
+            "read -r _ ; kill -9 -\"$0\" 2>/dev/null",
+            &group.to_string(),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        // Its own group: a Ctrl-C meant for the harness must not kill the watchdog first.
+        .process_group(0)
+        .spawn()
+        .context("starting the watchdog `sh`")
 }
 
 /// Running target processes.
@@ -317,4 +395,29 @@ impl Running {
 pub fn free_port() -> anyhow::Result<u16> {
     let l = std::net::TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
     Ok(l.local_addr()?.port())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_watchdog_kills_the_group_when_the_harness_end_of_its_pipe_closes() {
+        let mut target = std::process::Command::new("sleep")
+            .arg("300")
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let group = i32::try_from(target.id()).unwrap();
+        let mut dog = watchdog(group).unwrap();
+        // What the kernel does when the harness dies: the write end closes.
+        drop(dog.stdin.take());
+        let status = target.wait().unwrap();
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&status),
+            Some(9),
+            "{status}"
+        );
+        assert!(dog.wait().unwrap().success());
+    }
 }

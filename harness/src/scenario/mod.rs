@@ -8,6 +8,7 @@ pub mod collector;
 pub mod decide;
 pub mod defaults;
 pub mod error;
+pub mod limits;
 pub mod matrix;
 pub mod validate;
 

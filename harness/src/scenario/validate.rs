@@ -9,7 +9,7 @@ use serde_spanned::Spanned;
 use super::error::line_of;
 use super::{
     KeepAwake, Load, Model, Problem, RequestSpec, Retries, Scenario, ScenarioError, ScenarioFile,
-    TargetSpec, Variant, collector, decide, defaults, hash, matrix,
+    TargetSpec, Variant, collector, decide, defaults, hash, limits, matrix,
 };
 
 /// Variables the harness sets itself; a variant may not set them.
@@ -225,7 +225,11 @@ pub fn validate(path: &Path, text: &str, file: ScenarioFile) -> Result<Scenario,
                 format!("{r} is not a positive rate"),
                 "set requests per second greater than 0, e.g. rate = 400",
             ),
-            Some(_) => {}
+            Some(r) => {
+                if let Some((message, fix)) = limits::RATE.check(r) {
+                    c.push(load_line, "load.rate", message, fix);
+                }
+            }
         },
         Model::Users => {
             if spec.rate.is_some() {
@@ -254,29 +258,14 @@ pub fn validate(path: &Path, text: &str, file: ScenarioFile) -> Result<Scenario,
             "set e.g. users = 32",
         );
     }
-    if !(spec.duration_s > 0.0 && spec.duration_s.is_finite()) {
-        c.push(
-            load_line,
-            "load.duration_s",
-            "must be greater than 0",
-            "set the measured seconds, e.g. duration_s = 10",
-        );
-    }
-    if !(spec.warmup_s >= 0.0 && spec.warmup_s.is_finite()) {
-        c.push(
-            load_line,
-            "load.warmup_s",
-            "must be 0 or more",
-            "set warm-up seconds, e.g. warmup_s = 5",
-        );
-    }
-    if !(spec.timeout_s > 0.0 && spec.timeout_s.is_finite()) {
-        c.push(
-            load_line,
-            "load.timeout_s",
-            "must be greater than 0",
-            "set e.g. timeout_s = 30",
-        );
+    for (field, value, limit) in [
+        ("load.duration_s", spec.duration_s, limits::DURATION_S),
+        ("load.warmup_s", spec.warmup_s, limits::WARMUP_S),
+        ("load.timeout_s", spec.timeout_s, limits::TIMEOUT_S),
+    ] {
+        if let Some((message, fix)) = limit.check(value) {
+            c.push(load_line, field, message, fix);
+        }
     }
     let builtin = matches!(target, TargetSpec::Builtin { .. });
     let setup = match (&spec.setup, builtin) {
@@ -662,6 +651,31 @@ env = { OTEL_TRACES_SAMPLER = "always_on" }
         let e = err(&GOOD.replace("rate = 100", "rate = \"fast\""));
         assert_eq!(e.problems[0].line, Some(7));
         assert!(e.problems[0].message.contains("invalid type"), "{e}");
+    }
+
+    #[test]
+    fn numbers_past_what_the_code_can_hold_are_refused_not_panicked_on() {
+        // Regression for issue 19: 1e300 s passed validation and panicked in
+        // Duration::from_secs_f64; a tiny rate overflowed Instant arithmetic.
+        for (from, to, field) in [
+            ("duration_s = 2", "duration_s = 1e300", "load.duration_s"),
+            (
+                "duration_s = 2",
+                "duration_s = 2\nwarmup_s = 1e300",
+                "load.warmup_s",
+            ),
+            (
+                "duration_s = 2",
+                "duration_s = 2\ntimeout_s = 1e300",
+                "load.timeout_s",
+            ),
+            ("rate = 100", "rate = 1e-300", "load.rate"),
+            ("rate = 100", "rate = 1e300", "load.rate"),
+        ] {
+            let e = err(&GOOD.replace(from, to));
+            assert_eq!(e.problems[0].field, field, "{e}");
+            assert!(e.to_string().contains("out of range"), "{e}");
+        }
     }
 
     #[test]

@@ -25,7 +25,11 @@ use super::Shared;
 use super::fault::{FaultState, Refusal};
 use super::stats::SinkStats;
 
-const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+/// The largest body accepted, as sent and once decompressed: 16 MiB, four times tonic's
+/// default gRPC message limit and far above an OTLP batch (512 spans are a few hundred KB).
+/// A request costs the sink at most twice this in memory; a gzip body that inflates past it
+/// (a decompression bomb) is refused, never inflated further.
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 fn decode<T: Message + Default>(headers: &HeaderMap, body: &Bytes) -> Result<T, String> {
     let gzip = headers
@@ -35,9 +39,15 @@ fn decode<T: Message + Default>(headers: &HeaderMap, body: &Bytes) -> Result<T, 
     if gzip {
         let mut raw = Vec::new();
         flate2::read::GzDecoder::new(body.as_ref())
-            .take(MAX_BODY_BYTES as u64)
+            .take(MAX_BODY_BYTES as u64 + 1)
             .read_to_end(&mut raw)
             .map_err(|e| format!("gzip body does not decompress: {e}"))?;
+        if raw.len() > MAX_BODY_BYTES {
+            return Err(format!(
+                "gzip body inflates past {} MiB (refused: a decompression bomb, or a batch too large)",
+                MAX_BODY_BYTES / (1024 * 1024)
+            ));
+        }
         T::decode(raw.as_slice()).map_err(|e| format!("protobuf body does not decode: {e}"))
     } else {
         T::decode(body.as_ref()).map_err(|e| format!("protobuf body does not decode: {e}"))

@@ -92,7 +92,11 @@ pub fn analyze(results: &Results) -> Analysis {
     };
     let recommendation = (!sc.budget.is_empty()).then(|| {
         let candidates: Vec<&VariantSummary> = summary.iter().filter(|s| is_candidate(s)).collect();
-        recommend::recommend(&candidates, &sc.budget)
+        let delivered: BTreeMap<String, f64> = delivery::delivery(results)
+            .into_iter()
+            .filter_map(|d| Some((d.variant, d.delivered?)))
+            .collect();
+        recommend::recommend(&candidates, &sc.budget, &delivered)
     });
     Analysis {
         summary,

@@ -1,5 +1,5 @@
 //! The recommendation: the highest sampling rate whose upper confidence bound stays within every
-//! budget, or a plain statement that none does.
+//! budget and that delivered its telemetry, or a plain statement that none does.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -7,9 +7,18 @@ use std::fmt::Write as _;
 use super::metrics::{self, Worse};
 use crate::results::{Recommendation, VariantSummary, Verdict};
 
+/// A configuration that delivered less than this share of the spans it produced lost telemetry:
+/// it looks cheap because it does not do the work, so it is never recommended.
+pub const MIN_DELIVERED: f64 = 0.99;
+
 /// Chooses among `candidates` (summaries of variants with a sampling ratio, the baseline and the
-/// A/A copy excluded) under `budget` (metric -> largest acceptable increase, a fraction).
-pub fn recommend(candidates: &[&VariantSummary], budget: &BTreeMap<String, f64>) -> Recommendation {
+/// A/A copy excluded) under `budget` (metric -> largest acceptable increase, a fraction);
+/// `delivered` holds each variant's spans received / produced where it is known.
+pub fn recommend(
+    candidates: &[&VariantSummary],
+    budget: &BTreeMap<String, f64>,
+    delivered: &BTreeMap<String, f64>,
+) -> Recommendation {
     let mut ranked: Vec<&VariantSummary> = candidates
         .iter()
         .copied()
@@ -23,7 +32,17 @@ pub fn recommend(candidates: &[&VariantSummary], budget: &BTreeMap<String, f64>)
     });
     let mut rejected = String::new();
     for s in &ranked {
-        match excess(s, budget) {
+        let lost = delivered
+            .get(&s.variant)
+            .filter(|d| **d < MIN_DELIVERED)
+            .map(|d| {
+                format!(
+                    "it delivered only {:.1}% of its spans (at least {:.0}% needed)",
+                    d * 100.0,
+                    MIN_DELIVERED * 100.0
+                )
+            });
+        match lost.or_else(|| excess(s, budget)) {
             None => {
                 let mut reason = format!(
                     "{} is the highest sampling rate whose worst case (the 95% bound on the worse \
@@ -172,7 +191,7 @@ mod tests {
             summary("50%", 0.5, 1.12, 1.03),
         ];
         let refs: Vec<&VariantSummary> = s.iter().collect();
-        let r = recommend(&refs, &budget());
+        let r = recommend(&refs, &budget(), &BTreeMap::new());
         assert_eq!(r.chosen_variant.as_deref(), Some("25%"));
         assert_eq!(r.sampling_ratio, Some(0.25));
         assert!(
@@ -187,7 +206,7 @@ mod tests {
     fn says_so_when_none_fits() {
         let s = [summary("10%", 0.1, 1.2, 1.2)];
         let refs: Vec<&VariantSummary> = s.iter().collect();
-        let r = recommend(&refs, &budget());
+        let r = recommend(&refs, &budget(), &BTreeMap::new());
         assert_eq!(r.chosen_variant, None);
         assert!(
             r.reason
@@ -199,8 +218,27 @@ mod tests {
     fn too_few_runs_never_fit() {
         let mut s = summary("10%", 0.1, 1.0, 1.0);
         s.metrics.get_mut("p99").unwrap().verdict = Verdict::TooFewRuns;
-        let r = recommend(&[&s], &budget());
+        let r = recommend(&[&s], &budget(), &BTreeMap::new());
         assert_eq!(r.chosen_variant, None);
         assert!(r.reason.contains("too few valid runs"));
+    }
+
+    #[test]
+    fn a_configuration_that_lost_telemetry_is_never_recommended() {
+        // Regression for issue 19: the cheapest-looking setting may be one that dropped spans.
+        let s = [
+            summary("25%", 0.25, 1.02, 1.01),
+            summary("10%", 0.1, 1.02, 1.01),
+        ];
+        let refs: Vec<&VariantSummary> = s.iter().collect();
+        let delivered = [("25%".to_string(), 0.62), ("10%".to_string(), 1.0)].into();
+        let r = recommend(&refs, &budget(), &delivered);
+        assert_eq!(r.chosen_variant.as_deref(), Some("10%"));
+        assert!(
+            r.reason
+                .contains("25% (it delivered only 62.0% of its spans"),
+            "{}",
+            r.reason
+        );
     }
 }
