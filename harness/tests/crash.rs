@@ -136,3 +136,82 @@ async fn storage_that_cannot_be_prepared_fails_that_run_and_hides_the_password()
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(!report.contains("s3cret"));
 }
+
+/// Regression for issue 19: a command target's port, chosen then released, can be taken by
+/// another process before the target binds it; the readiness check then reached the stranger.
+/// Here the first launch plays that race: a process in a session of its own takes the port and
+/// the target does not bind at all. The run must notice, and start the target on another port.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_port_taken_by_a_stranger_is_noticed_and_another_is_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let mark = dir.path().join("stranger.pid");
+    // The target serves a file the stranger does not have: a request that reached the
+    // stranger fails with 404.
+    let (served, empty) = (dir.path().join("served"), dir.path().join("empty"));
+    std::fs::create_dir_all(&served).unwrap();
+    std::fs::create_dir_all(&empty).unwrap();
+    std::fs::write(served.join("only-here.txt"), "target").unwrap();
+    let scenario = format!(
+        r#"
+name = "port race"
+repetitions = 1
+baseline = "target"
+max_retries = 0
+
+[target]
+kind = "command"
+command = ["sh", "-c", "if [ ! -e \"$MARK\" ]; then setsid python3 -m http.server --directory \"$EMPTY\" --bind 127.0.0.1 $PORT >/dev/null 2>&1 & echo $! > \"$MARK\"; exec sleep 60; fi; exec python3 -m http.server --directory \"$SERVED\" --bind 127.0.0.1 $PORT"]
+ready_url = "http://127.0.0.1:{{port}}/"
+ready_timeout_s = 20
+
+[load]
+model = "rate"
+rate = 20
+users = 2
+warmup_s = 1
+duration_s = 2
+
+[[load.requests]]
+name = "only the target has it"
+path = "/only-here.txt"
+expect = 200
+
+[[variants]]
+name = "target"
+env = {{ MARK = "{}", SERVED = "{}", EMPTY = "{}" }}
+"#,
+        mark.display(),
+        served.display(),
+        empty.display()
+    );
+    let path = dir.path().join("race.toml");
+    std::fs::write(&path, scenario).unwrap();
+    let out = dir.path().join("out");
+    common::run_cli(&path, &out).await;
+    let stranger: Option<u32> = std::fs::read_to_string(&mark)
+        .ok()
+        .and_then(|s| s.trim().parse().ok());
+    if let Some(pid) = stranger {
+        let _ = std::process::Command::new("kill")
+            .arg(pid.to_string())
+            .status();
+    }
+    assert!(
+        stranger.is_some(),
+        "the first launch did not start the stranger"
+    );
+    let results = harness::results::writer::read(&out.join("results.json")).unwrap();
+    let run = &results.runs[0];
+    assert!(
+        run.invalid_reason
+            .as_deref()
+            .is_none_or(|r| !r.contains("taken")),
+        "{:?}",
+        run.invalid_reason
+    );
+    assert!(run.load.requests > 0, "{:?}", run.invalid_reason);
+    assert_eq!(
+        run.load.errors, 0,
+        "the requests reached the target, not the stranger"
+    );
+}

@@ -205,22 +205,17 @@ fn check_url(var: &str, url: &str, schemes: &[&str]) -> Result<(), EnvError> {
     }
 }
 
-/// `JWT_SECRET`: refused when empty (an empty HMAC key signs tokens anyone can forge); when
-/// unset, the development secret, but only while the web role listens on loopback alone.
+/// `JWT_SECRET`. Unset or empty (the same to [`Env`]; an empty HMAC key would sign tokens
+/// anyone can forge): the public development secret, but only while the web role listens on
+/// loopback alone; refused otherwise.
 fn jwt_secret(env: &(impl Env + ?Sized), bind: IpAddr) -> Result<String, EnvError> {
     match env.get("JWT_SECRET") {
-        Some(s) if s.trim().is_empty() => Err(EnvError::new(
-            "JWT_SECRET",
-            "",
-            "is empty: tokens signed with an empty key can be forged",
-            "set a long random secret, e.g. JWT_SECRET=$(openssl rand -hex 32)",
-        )),
         Some(s) => Ok(s),
         None if bind.is_loopback() => Ok(DEV_JWT_SECRET.to_string()),
         None => Err(EnvError::new(
             "JWT_SECRET",
-            "(unset)",
-            "is unset while BIND is not a loopback address: the public development secret would sign tokens",
+            "(unset or empty)",
+            "is unset or empty while BIND is not a loopback address: the public development secret would sign tokens",
             "set a long random secret, e.g. JWT_SECRET=$(openssl rand -hex 32), or BIND=127.0.0.1",
         )),
     }
@@ -237,11 +232,12 @@ mod tests {
         let open: &[(&str, &str)] = &[("BIND", "0.0.0.0")];
         let err = Config::from_env(open).unwrap_err();
         assert_eq!(err.var, "JWT_SECRET");
-        for env in [
-            &[("JWT_SECRET", "")][..],
-            &[("BIND", "0.0.0.0"), ("JWT_SECRET", " ")][..],
-        ] {
+        for blank in ["", " "] {
+            let env: &[(&str, &str)] = &[("BIND", "0.0.0.0"), ("JWT_SECRET", blank)];
             assert_eq!(Config::from_env(env).unwrap_err().var, "JWT_SECRET");
+            // On loopback a blank secret is the warned-about development one, never empty.
+            let local: &[(&str, &str)] = &[("JWT_SECRET", blank)];
+            assert_eq!(Config::from_env(local).unwrap().jwt_secret, DEV_JWT_SECRET);
         }
         let set: &[(&str, &str)] = &[("BIND", "0.0.0.0"), ("JWT_SECRET", "s3cret-s3cret")];
         assert_eq!(Config::from_env(set).unwrap().jwt_secret, "s3cret-s3cret");

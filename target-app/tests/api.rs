@@ -369,35 +369,78 @@ async fn malformed_input_never_causes_a_server_error() {
         "{\"title\":\"ünïcödé 🎉\",\"body\":\"ok\"}",
         &"x".repeat(100_000),
     ];
-    let targets = [
-        ("POST", "/api/register"),
-        ("POST", "/api/login"),
-        ("POST", "/api/articles"),
-        ("PUT", "/api/articles/x"),
-        ("GET", "/api/articles?page=-5&per_page=%ZZ"),
-        ("GET", "/api/articles/%FF%FE"),
-        ("DELETE", "/api/articles/..%2F..%2Fetc"),
+    // A real article, so the routes on one reach their handlers' full paths.
+    let (s, created) = call(
+        &app,
+        "POST",
+        "/api/articles",
+        Some(&token),
+        Some(r#"{"title":"malformed input","body":"b"}"#),
+    )
+    .await;
+    assert!(s.is_success(), "{s} {created}");
+    let slug = created["article"]["slug"].as_str().unwrap().to_string();
+    // Every route and method of routes::app (issue 19: 7 pairs were covered), on the real
+    // article and on odd slugs, then a wrong method and an unknown path. Deleting comes last.
+    let mut targets: Vec<(&str, String)> = vec![
+        ("POST", "/api/register".into()),
+        ("POST", "/api/login".into()),
+        ("POST", "/api/logout".into()),
+        ("GET", "/api/user".into()),
+        ("GET", "/api/health".into()),
+        ("GET", "/api/articles?page=-5&per_page=%ZZ".into()),
+        (
+            "GET",
+            "/api/articles?page=99999999999999999999&per_page=0".into(),
+        ),
+        ("POST", "/api/articles".into()),
+        ("PATCH", "/api/articles".into()),
+        ("GET", "/api/no-such-route".into()),
     ];
-    for (method, uri) in targets {
-        for body in bodies {
-            let request = axum::http::Request::builder()
-                .method(method)
-                .uri(uri)
-                .header("authorization", format!("Bearer {token}"))
-                .header("content-type", "application/json")
-                .body(axum::body::Body::from(body.to_string()))
-                .unwrap();
-            let response = tower::ServiceExt::oneshot(app.clone(), request)
-                .await
-                .unwrap();
-            assert!(
-                !response.status().is_server_error(),
-                "{method} {uri} with {:?} gave {}",
-                &body[..body.len().min(40)],
-                response.status()
-            );
+    for s in [
+        slug.as_str(),
+        "x",
+        "%FF%FE",
+        "..%2F..%2Fetc",
+        &"s".repeat(5_000),
+    ] {
+        targets.extend([
+            ("GET", format!("/api/articles/{s}")),
+            ("PUT", format!("/api/articles/{s}")),
+            ("POST", format!("/api/articles/{s}/favorite")),
+            ("DELETE", format!("/api/articles/{s}/favorite")),
+        ]);
+    }
+    targets.push(("DELETE", "/api/articles/..%2F..%2Fetc".into()));
+    targets.push(("DELETE", format!("/api/articles/{slug}")));
+    let mut tried = 0;
+    for (method, uri) in &targets {
+        for auth in [Some(token.as_str()), Some("not.a.jwt"), None] {
+            for body in bodies {
+                let mut request = axum::http::Request::builder()
+                    .method(*method)
+                    .uri(uri.as_str())
+                    .header("content-type", "application/json");
+                if let Some(t) = auth {
+                    request = request.header("authorization", format!("Bearer {t}"));
+                }
+                let request = request
+                    .body(axum::body::Body::from(body.to_string()))
+                    .unwrap();
+                let response = tower::ServiceExt::oneshot(app.clone(), request)
+                    .await
+                    .unwrap();
+                tried += 1;
+                assert!(
+                    !response.status().is_server_error(),
+                    "{method} {uri} ({auth:?}) with {:?} gave {}",
+                    &body[..body.len().min(40)],
+                    response.status()
+                );
+            }
         }
     }
+    assert_eq!(tried, targets.len() * 3 * bodies.len());
     state.db.close().await;
     storage.remove().await;
 }

@@ -9,6 +9,7 @@ pub mod cpu;
 pub mod health;
 pub mod interrupt;
 pub mod placement;
+pub mod ports;
 pub mod redact;
 pub mod sampler;
 pub mod storage;
@@ -34,6 +35,9 @@ use crate::stats;
 
 use self::collector::RunCollector;
 use self::target::{Launch, Running};
+
+/// Launches of a command target whose port another process took, before the run fails.
+const PORT_TRIES: u32 = 3;
 
 /// How long a target gets to exit after SIGTERM before SIGKILL.
 const STOP_GRACE: Duration = Duration::from_secs(15);
@@ -446,11 +450,23 @@ async fn run_one(
         TargetSpec::Command { .. } => None,
     };
     let storage_env = storage.as_ref().map(|s| s.env.clone()).unwrap_or_default();
-    let launched =
-        launch(scenario, resolved, variant, &endpoint, &storage_env).and_then(Running::start);
-    let result = match launched {
-        Ok(running) => measure(ctx, variant, planned, running, &mut collector, cancel).await,
-        Err(e) => Err(e),
+    // A command target's port can be taken between choosing it and the target binding it:
+    // then the target is started again on another port (a few times at most).
+    let mut launches = 0;
+    let result = loop {
+        launches += 1;
+        let launched =
+            launch(scenario, resolved, variant, &endpoint, &storage_env).and_then(Running::start);
+        let result = match launched {
+            Ok(running) => measure(ctx, variant, planned, running, &mut collector, cancel).await,
+            Err(e) => Err(e),
+        };
+        match result {
+            Err(e) if launches < PORT_TRIES && e.downcast_ref::<ports::PortTaken>().is_some() => {
+                eprintln!("otelbench:   {e:#}; starting the target on another port");
+            }
+            other => break other,
+        }
     };
     // A run that could not measure (the target would not start or become ready) is recorded
     // as invalid with the reason, and the plan goes on; only an interrupt stops it.

@@ -321,6 +321,15 @@ impl Running {
             .context("building the readiness client")?;
         loop {
             if let Some(exit) = self.exited() {
+                if let Some(port) = self.launch.port
+                    && super::ports::says_address_in_use(&exit)
+                {
+                    let by = super::ports::check_ours(port, &[])
+                        .err()
+                        .map_or_else(|| "unknown".to_string(), |e| e.by);
+                    return Err(anyhow::Error::new(super::ports::PortTaken { port, by })
+                        .context(format!("the target exited before it was ready: {exit}")));
+                }
                 anyhow::bail!("the target exited before it was ready: {exit}");
             }
             if self.base_url.is_none() {
@@ -348,6 +357,15 @@ impl Running {
                 if let Ok(response) = client.get(&url).send().await
                     && response.status().is_success()
                 {
+                    // The answer must come from the target, not from whoever took its port.
+                    if let Some(port) = self.launch.port {
+                        let groups: Vec<u32> = self
+                            .procs
+                            .iter()
+                            .filter_map(|p| p.group.and_then(|g| u32::try_from(g).ok()))
+                            .collect();
+                        super::ports::check_ours(port, &groups)?;
+                    }
                     if !self.launch.health_json {
                         return Ok(());
                     }
