@@ -260,8 +260,12 @@ async fn run_scenario(
         scenario.load.duration_s = 3.0;
     }
     if let Some(r) = repetitions {
-        if r == 0 {
-            return Err(InputError("--repetitions must be at least 1".into()).into());
+        if r == 0 || r > scenario::limits::MAX_REPETITIONS {
+            return Err(InputError(format!(
+                "--repetitions {r}: give 1 to {}",
+                scenario::limits::MAX_REPETITIONS
+            ))
+            .into());
         }
         scenario.repetitions = r;
     }

@@ -444,3 +444,92 @@ async fn malformed_input_never_causes_a_server_error() {
     state.db.close().await;
     storage.remove().await;
 }
+
+/// Generated requests (issue 19): any method, a path made of the API's segments and arbitrary
+/// ones (percent-encoded bytes included), any body, a valid, a bad or no token. The app answers
+/// every one without a 5xx and without panicking.
+#[test]
+fn generated_requests_never_cause_a_server_error() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let storage = Storage::sqlite();
+    let cfg = config(&storage.url(), None, &unique("q"));
+    let telemetry = disabled_telemetry();
+    let (state, app, token) = runtime.block_on(async {
+        let state = target_app::build_state(&cfg, &telemetry).await.unwrap();
+        let app = target_app::app(state.clone());
+        let (_, token) = register(&app, &format!("{}@example.com", unique("p"))).await;
+        (state, app, token)
+    });
+    let segment = prop_oneof![
+        Just("api".to_string()),
+        Just("articles".to_string()),
+        Just("favorite".to_string()),
+        Just("register".to_string()),
+        Just("login".to_string()),
+        Just("user".to_string()),
+        Just("health".to_string()),
+        "[a-z0-9-]{0,12}",
+        prop::collection::vec(any::<u8>(), 0..8).prop_map(|b| {
+            use std::fmt::Write as _;
+            b.iter().fold(String::new(), |mut s, x| {
+                let _ = write!(s, "%{x:02X}");
+                s
+            })
+        }),
+    ];
+    let strategy = (
+        prop::sample::select(vec!["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]),
+        prop::collection::vec(segment, 0..5),
+        prop::option::of("[a-z=&%0-9-]{0,30}"),
+        prop::collection::vec(any::<u8>(), 0..512),
+        0_u8..3,
+    );
+    let mut runner = TestRunner::new(Config::with_cases(600));
+    let sent = std::cell::Cell::new(0_u32);
+    let outcome = runner.run(&strategy, |(method, segments, query, body, auth)| {
+        let mut uri = format!("/{}", segments.join("/"));
+        if let Some(q) = query {
+            uri = format!("{uri}?{q}");
+        }
+        let Ok(uri) = uri.parse::<axum::http::Uri>() else {
+            return Ok(()); // not a URI a client could send
+        };
+        let mut request = axum::http::Request::builder()
+            .method(method)
+            .uri(uri.clone())
+            .header("content-type", "application/json");
+        match auth {
+            0 => request = request.header("authorization", format!("Bearer {token}")),
+            1 => request = request.header("authorization", "Bearer x.y.z"),
+            _ => {}
+        }
+        let request = request.body(axum::body::Body::from(body)).unwrap();
+        let response = runtime
+            .block_on(tower::ServiceExt::oneshot(app.clone(), request))
+            .unwrap();
+        sent.set(sent.get() + 1);
+        prop_assert!(
+            !response.status().is_server_error(),
+            "{method} {uri} gave {}",
+            response.status()
+        );
+        Ok(())
+    });
+    runtime.block_on(async {
+        state.db.close().await;
+        storage.remove().await;
+    });
+    outcome.unwrap();
+    assert!(
+        sent.get() >= 500,
+        "only {} requests reached the app",
+        sent.get()
+    );
+}

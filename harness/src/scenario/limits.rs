@@ -50,6 +50,12 @@ pub const RATE: Limit = Limit {
     example: "400",
 };
 
+/// Repetitions per variant, at most (each is a whole run of every variant).
+pub const MAX_REPETITIONS: u32 = 10_000;
+/// Users (requests in flight, or closed-loop users), at most: each is a task with its own
+/// connection and timer.
+pub const MAX_USERS: u32 = 100_000;
+
 impl Limit {
     /// `None` when `v` is in range, else what is wrong with it and how to fix it.
     pub fn check(&self, v: f64) -> Option<(String, String)> {

@@ -135,6 +135,18 @@ pub fn validate(path: &Path, text: &str, file: ScenarioFile) -> Result<Scenario,
             "set repetitions = 3 (3 or more are needed for a verdict)",
         );
     }
+    if let Some(r) = file
+        .repetitions
+        .as_ref()
+        .filter(|r| *r.get_ref() > limits::MAX_REPETITIONS)
+    {
+        c.push(
+            Some(c.line(r)),
+            "repetitions",
+            format!("{} is more than {}", r.get_ref(), limits::MAX_REPETITIONS),
+            "set repetitions = 3, or up to a few dozen for a fine noise floor",
+        );
+    }
     let max_error_rate = file.max_error_rate.as_ref().map_or(0.01, |r| *r.get_ref());
     if let Some(r) = file
         .max_error_rate
@@ -256,6 +268,14 @@ pub fn validate(path: &Path, text: &str, file: ScenarioFile) -> Result<Scenario,
             "load.users",
             "must be at least 1",
             "set e.g. users = 32",
+        );
+    }
+    if let Some(u) = spec.users.filter(|u| *u > limits::MAX_USERS) {
+        c.push(
+            load_line,
+            "load.users",
+            format!("{u} is more than {}", limits::MAX_USERS),
+            "set e.g. users = 32 (a user is a connection and a task)",
         );
     }
     for (field, value, limit) in [
@@ -671,10 +691,19 @@ env = { OTEL_TRACES_SAMPLER = "always_on" }
             ),
             ("rate = 100", "rate = 1e-300", "load.rate"),
             ("rate = 100", "rate = 1e300", "load.rate"),
+            ("rate = 100", "rate = 100\nusers = 4000000000", "load.users"),
+            (
+                "name = \"t\"",
+                "name = \"t\"\nrepetitions = 4000000000",
+                "repetitions",
+            ),
         ] {
             let e = err(&GOOD.replace(from, to));
             assert_eq!(e.problems[0].field, field, "{e}");
-            assert!(e.to_string().contains("out of range"), "{e}");
+            assert!(
+                e.to_string().contains("out of range") || e.to_string().contains("more than"),
+                "{e}"
+            );
         }
     }
 

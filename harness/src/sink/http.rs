@@ -152,10 +152,75 @@ pub async fn serve(
 
 #[cfg(test)]
 mod tests {
+    use std::io::Write as _;
+
     use super::*;
     use axum::body::Body;
     use axum::http::Request;
     use tower::ServiceExt as _;
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        e.write_all(bytes).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn gzip_headers() -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::CONTENT_ENCODING, "gzip".parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn a_decompression_bomb_is_refused_without_inflating_it_all() {
+        // Regression for issue 19: 64 MiB were inflated per request. 32 MiB of zeros gzip to
+        // about 32 KB.
+        let bomb = Bytes::from(gzip(&vec![0_u8; 2 * MAX_BODY_BYTES]));
+        assert!(bomb.len() < 100_000, "{}", bomb.len());
+        let e = decode::<ExportTraceServiceRequest>(&gzip_headers(), &bomb).unwrap_err();
+        assert!(e.contains("decompression bomb"), "{e}");
+    }
+
+    #[test]
+    fn a_gzip_batch_within_the_bound_decodes() {
+        let request = ExportTraceServiceRequest::default();
+        let body = Bytes::from(gzip(&request.encode_to_vec()));
+        assert_eq!(
+            decode::<ExportTraceServiceRequest>(&gzip_headers(), &body).unwrap(),
+            request
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1_000))]
+
+        /// Any body, compressed or not, declared gzip or not, on any of the three paths: the
+        /// receiver answers 200 or 400 and never panics (issue 19).
+        #[test]
+        fn any_body_gets_an_answer_not_a_panic(
+            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..4_096),
+            path in proptest::sample::select(vec!["/v1/traces", "/v1/metrics", "/v1/logs"]),
+            encoding in proptest::sample::select(vec!["", "gzip", "GZIP", "br"]),
+            wrap in proptest::prelude::any::<bool>(),
+        ) {
+            let body = if wrap { gzip(&body) } else { body };
+            let mut request = Request::post(path)
+                .header(header::CONTENT_TYPE, "application/x-protobuf");
+            if !encoding.is_empty() {
+                request = request.header(header::CONTENT_ENCODING, encoding);
+            }
+            let request = request.body(Body::from(body)).unwrap();
+            let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            let response = runtime
+                .block_on(router(Arc::default(), Arc::default()).oneshot(request))
+                .unwrap();
+            proptest::prop_assert!(
+                response.status() == StatusCode::OK || response.status() == StatusCode::BAD_REQUEST,
+                "{}",
+                response.status()
+            );
+        }
+    }
 
     #[tokio::test]
     async fn malformed_bodies_get_400_and_are_counted() {
@@ -175,7 +240,6 @@ mod tests {
 
     #[tokio::test]
     async fn gzip_bodies_are_decoded_and_bytes_counted_as_received() {
-        use std::io::Write as _;
         let stats = Arc::new(SinkStats::default());
         let raw = ExportLogsServiceRequest::default().encode_to_vec();
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());

@@ -383,6 +383,84 @@ mod tests {
         assert_eq!(stats.recovery().returns, 2);
     }
 
+    /// Requests as odd as protobuf allows: ids of any length, a service name of another type,
+    /// attributes without values.
+    fn odd_request(
+        ids: &[Vec<u8>],
+        service: Option<&Value>,
+        per: usize,
+    ) -> ExportTraceServiceRequest {
+        ExportTraceServiceRequest {
+            resource_spans: ids
+                .chunks(per.max(1))
+                .map(|chunk| ResourceSpans {
+                    resource: Some(Resource {
+                        attributes: vec![KeyValue {
+                            key: "service.name".into(),
+                            value: service.map(|v| AnyValue {
+                                value: Some(v.clone()),
+                            }),
+                            ..Default::default()
+                        }],
+                        ..Default::default()
+                    }),
+                    scope_spans: vec![ScopeSpans {
+                        spans: chunk
+                            .iter()
+                            .map(|id| Span {
+                                trace_id: id.clone(),
+                                span_id: id.clone(),
+                                parent_span_id: id.iter().rev().copied().collect(),
+                                attributes: vec![KeyValue {
+                                    key: "k".into(),
+                                    value: None,
+                                    ..Default::default()
+                                }],
+                                ..Default::default()
+                            })
+                            .collect(),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                })
+                .collect(),
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1_000))]
+
+        /// What the gRPC services hand to the statistics once prost has decoded a message: any
+        /// bytes that decode, and requests as odd as protobuf allows, are counted without a
+        /// panic (issue 19).
+        #[test]
+        fn any_decodable_export_is_counted_without_a_panic(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2_048),
+            ids in proptest::collection::vec(
+                proptest::collection::vec(proptest::prelude::any::<u8>(), 0..20), 0..40),
+            int_service in proptest::prelude::any::<Option<i64>>(),
+            per in 0_usize..8,
+        ) {
+            use prost::Message as _;
+            let stats = SinkStats::keeping_spans();
+            if let Ok(r) = ExportTraceServiceRequest::decode(bytes.as_slice()) {
+                stats.record_traces(&r, bytes.len() as u64);
+            }
+            if let Ok(r) = ExportMetricsServiceRequest::decode(bytes.as_slice()) {
+                stats.record_metrics(&r, bytes.len() as u64);
+            }
+            if let Ok(r) = ExportLogsServiceRequest::decode(bytes.as_slice()) {
+                stats.record_logs(&r, bytes.len() as u64);
+            }
+            let before = stats.counts().spans_received;
+            let service = int_service.map(Value::IntValue);
+            stats.record_traces(&odd_request(&ids, service.as_ref(), per), 1);
+            let c = stats.counts();
+            proptest::prop_assert_eq!(c.spans_received, before + ids.len() as u64);
+            proptest::prop_assert!(c.traces_complete <= c.traces);
+        }
+    }
+
     #[test]
     fn the_trace_index_stops_growing_at_its_bound() {
         // Regression for issue 19: the index grew without bound in a long-lived sink.
