@@ -139,7 +139,7 @@ pub struct RunResult {
     pub per_request: BTreeMap<String, PerRequest>,
     /// CPU.
     pub cpu: Cpu,
-    /// RSS per target process, MB.
+    /// RSS per target process, its descendants included (a pre-fork server's workers), MB.
     pub memory_mb: BTreeMap<String, Memory>,
     /// What the collector received.
     pub telemetry: Telemetry,

@@ -10,7 +10,9 @@
 //! servers, short-lived helpers) escape per-thread readings. Their time does reach the process's
 //! own clock-tick counters (`utime + stime + cutime + cstime`, which keep exited threads and
 //! reaped children), so both are kept: when the tick count exceeds the nanosecond count by more
-//! than its own resolution, the tick count is used.
+//! than its own resolution, the tick count is used. In the tick count, a process that died in
+//! the window is not counted itself: its whole life reached its parent's `cutime + cstime` when
+//! it was reaped, so only its time before the window is taken off (see [`tick_total`]).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -21,12 +23,43 @@ pub struct CpuTracker {
     roots: Vec<(String, u32)>,
     /// tid -> (tree name, ns at the first reading, ns at the latest reading).
     threads: HashMap<u32, (String, u64, u64)>,
-    /// pid -> (tree name, µs of ticks at the first reading, at the latest reading).
-    processes: HashMap<u32, (String, f64, f64)>,
+    /// pid -> its cumulative tick readings (self and reaped children).
+    processes: HashMap<u32, Ticks>,
     started: bool,
     /// The processes of the trees, found again every [`TREE_REFRESH`] samples.
     tree: Vec<(String, u32)>,
     samples: u32,
+}
+
+/// One process's cumulative clock-tick CPU (`utime + stime + cutime + cstime`), µs.
+#[derive(Debug, Clone, PartialEq)]
+struct Ticks {
+    /// The tree it belongs to.
+    tree: String,
+    /// At its first reading (0 when it started inside the window).
+    first: f64,
+    /// At its latest reading.
+    last: f64,
+    /// The sample that read it last.
+    seen: u32,
+}
+
+/// CPU µs of one tree by its tick counters after sample `last_sample`: processes still there
+/// count from their first reading to their last; a process gone by then was reaped by a parent
+/// in the tree, whose counters took in its whole life, so only what it had used before the
+/// window (its first reading) is taken off. Counting the dead process too, as before, counted
+/// its time twice.
+fn tick_total<'a>(processes: impl Iterator<Item = &'a Ticks>, last_sample: u32) -> f64 {
+    processes
+        .map(|p| {
+            if p.seen == last_sample {
+                (p.last - p.first).max(0.0)
+            } else {
+                -p.first
+            }
+        })
+        .sum::<f64>()
+        .max(0.0)
 }
 
 /// Samples between two walks of the process trees.
@@ -123,11 +156,24 @@ impl CpuTracker {
         if self.samples.is_multiple_of(TREE_REFRESH) {
             self.tree = process_trees(&self.roots);
         }
+        let sample = self.samples;
         self.samples += 1;
         for (name, pid) in &self.tree {
             let pid = *pid;
             if let Some(us) = super::sampler::cpu_us(pid) {
-                record(&mut self.processes, pid, us, self.started, || name.clone());
+                let started = self.started;
+                self.processes
+                    .entry(pid)
+                    .and_modify(|p| {
+                        p.last = p.last.max(us);
+                        p.seen = sample;
+                    })
+                    .or_insert_with(|| Ticks {
+                        tree: name.clone(),
+                        first: if started { 0.0 } else { us },
+                        last: us,
+                        seen: sample,
+                    });
             }
             for tid in threads_of(pid) {
                 if let Some(ns) = thread_ns(pid, tid) {
@@ -138,6 +184,20 @@ impl CpuTracker {
         self.started = true;
     }
 
+    /// Every process of the trees as of the latest walk: (tree name, pid).
+    pub fn processes(&self) -> &[(String, u32)] {
+        &self.tree
+    }
+
+    /// RSS of all the trees' processes now, MB (walks the trees afresh).
+    #[cfg(test)]
+    pub fn tree_rss_mb(&self) -> f64 {
+        process_trees(&self.roots)
+            .iter()
+            .filter_map(|(_, pid)| super::sampler::rss_mb(*pid))
+            .sum()
+    }
+
     /// CPU µs per tree since the first sample.
     pub fn totals_us(&self) -> BTreeMap<String, f64> {
         let mut sched: BTreeMap<String, f64> =
@@ -145,10 +205,15 @@ impl CpuTracker {
         for (name, first, last) in self.threads.values() {
             *sched.entry(name.clone()).or_default() += last.saturating_sub(*first) as f64 / 1e3;
         }
-        let mut ticks: BTreeMap<String, f64> = BTreeMap::new();
-        for (name, first, last) in self.processes.values() {
-            *ticks.entry(name.clone()).or_default() += (last - first).max(0.0);
-        }
+        let last_sample = self.samples.saturating_sub(1);
+        let ticks: BTreeMap<String, f64> = self
+            .roots
+            .iter()
+            .map(|(name, _)| {
+                let tree = self.processes.values().filter(|p| &p.tree == name);
+                (name.clone(), tick_total(tree, last_sample))
+            })
+            .collect();
         sched
             .into_iter()
             .map(|(name, s)| {
@@ -262,6 +327,24 @@ mod tests {
     }
 
     #[test]
+    fn a_child_reaped_in_the_window_is_counted_once() {
+        let t = |first: f64, last: f64, seen: u32| Ticks {
+            tree: "web".into(),
+            first,
+            last,
+            seen,
+        };
+        // The parent used 100 µs itself in the window, and reaped a child that had used 50 µs
+        // before the window and 300 µs in it: the parent's counters rose by 100 + 350.
+        let parent = t(1_000.0, 1_450.0, 9);
+        let child = t(50.0, 250.0, 6); // last read before it died, at 250
+        assert!((tick_total([&parent, &child].into_iter(), 9) - 400.0).abs() < 1e-9);
+        // A child still running at the end counts from its first reading to its last.
+        let running = t(0.0, 120.0, 9);
+        assert!((tick_total([&running].into_iter(), 9) - 120.0).abs() < 1e-9);
+    }
+
+    #[test]
     fn ticks_replace_nanoseconds_only_beyond_their_resolution() {
         assert!(!ticks_win(1_000_000.0, 1_030_000.0));
         assert!(ticks_win(1_000_000.0, 1_500_000.0));
@@ -295,6 +378,33 @@ mod tests {
         let busy = t.totals_us()["shell"];
         kill_group(&mut child);
         assert!(busy > 50_000.0, "the spinning grandchild used {busy} µs");
+    }
+
+    #[test]
+    fn workers_forked_one_after_another_are_not_counted_twice() {
+        // Regression for issue 19: each worker spins for 300 ms, is read while alive, and is
+        // reaped by the shell. Its time then showed both as its own and in the shell's cutime.
+        // One worker at a time runs, so the tree cannot have used more CPU than wall time.
+        let mut child = spinning_group(
+            "while :; do python3 -c 'import time\ne = time.time() + 0.3\nwhile time.time() < e: pass'; done",
+        );
+        let mut t = CpuTracker::new(vec![("shell".into(), child.id())]);
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let start = std::time::Instant::now();
+        t.sample();
+        while start.elapsed() < std::time::Duration::from_millis(1_500) {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            t.sample();
+        }
+        let wall_us = start.elapsed().as_secs_f64() * 1e6;
+        let busy = t.totals_us()["shell"];
+        kill_group(&mut child);
+        // Two 10 ms ticks of resolution at each end of each of about six workers' lives.
+        assert!(
+            busy <= wall_us * 1.05 + 120_000.0,
+            "{busy} µs of CPU in {wall_us} µs of wall time by one worker at a time"
+        );
+        assert!(busy > 100_000.0, "the workers were not counted: {busy} µs");
     }
 
     #[test]

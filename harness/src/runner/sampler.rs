@@ -59,7 +59,7 @@ pub struct WindowSamples {
     pub sink_us: f64,
     /// CPU µs of every thread of the harness (generator, sink and sampler).
     pub harness_us: f64,
-    /// RSS samples per target process, MB.
+    /// RSS samples per target process tree (the process and its descendants), MB.
     pub rss_mb: BTreeMap<String, Vec<f64>>,
 }
 
@@ -141,10 +141,16 @@ fn sample_window(
         target.sample();
         own.sample();
         last = Instant::now();
-        for (name, pid) in processes {
+        // RSS of each whole tree, like its CPU: a pre-fork server's workers are its memory too
+        // (pages they share are counted once per process: an upper bound).
+        let mut rss: BTreeMap<String, f64> = BTreeMap::new();
+        for (name, pid) in target.processes() {
             if let Some(mb) = rss_mb(*pid) {
-                out.rss_mb.entry(name.clone()).or_default().push(mb);
+                *rss.entry(name.clone()).or_default() += mb;
             }
+        }
+        for (name, mb) in rss {
+            out.rss_mb.entry(name).or_default().push(mb);
         }
         if last >= to {
             break;
@@ -179,6 +185,44 @@ pub fn summarize(samples: &[f64]) -> crate::results::Memory {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_memory_of_a_process_tree_includes_its_children() {
+        // Regression for issue 19: RSS covered the root only while CPU covered descendants. A
+        // shell whose child holds 60 MB.
+        use std::os::unix::process::CommandExt as _;
+        let mut shell = std::process::Command::new("sh")
+            .args([
+                "-c",
+                "python3 -c 'import time; x = bytearray(60_000_000); time.sleep(30)' & wait",
+            ])
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let pid = shell.id();
+        // Wait (hang guard only) until the child holds its memory.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while cpu::CpuTracker::new(vec![("shell".into(), pid)]).tree_rss_mb() < 50.0 {
+            assert!(Instant::now() < deadline, "the child never allocated");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let now = Instant::now();
+        let window = Sampler::start(
+            vec![("shell".into(), pid)],
+            now,
+            now + Duration::from_millis(300),
+        )
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(400));
+        let samples = window.finish();
+        let _ = nix::sys::signal::killpg(
+            nix::unistd::Pid::from_raw(pid as i32),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+        let _ = shell.wait();
+        let rss = summarize(&samples.rss_mb["shell"]);
+        assert!(rss.mean > 55.0, "{rss:?}");
+    }
 
     #[test]
     fn rss_is_read_in_kilobytes_not_assumed_pages() {
