@@ -210,45 +210,11 @@ pub async fn run(
     } else {
         None
     };
-    if let Some(rate) = scenario
-        .load
-        .rate
-        .filter(|_| scenario.load.model == Model::Rate)
-    {
-        let spec = crate::machine::CheckSpec::before_plan(
-            p.pin.then(|| p.generator_cpus.clone()),
-            rate,
-            p.keep_awake,
-            keep_awake,
-        );
-        let check = tokio::task::spawn_blocking(move || crate::machine::check(&spec))
-            .await
-            .context("the machine check")?;
-        eprintln!("otelbench: machine check: {}", check.verdict.words());
-        for line in &check.findings {
-            eprintln!("otelbench:   {line}");
-        }
-        for line in &check.advice {
-            eprintln!("otelbench:   to change: {line}");
-        }
-        results.machine_check = Some(check);
-    }
+    results.machine_check = check_machine(scenario, keep_awake).await?;
     let ctx = Ctx {
         scenario,
         resolved,
-        placement: if p.pin {
-            Placement {
-                generator_cpus: p.generator_cpus.clone(),
-                target_cpus: p.target_cpus.clone(),
-                keep_awake,
-                keep_awake_setting,
-            }
-        } else {
-            Placement {
-                keep_awake_setting,
-                ..Placement::default()
-            }
-        },
+        placement: recorded_placement(p, keep_awake, keep_awake_setting),
         progress: options.progress,
     };
     let runs = plan(
@@ -309,6 +275,60 @@ pub async fn run(
         path: results::writer::results_path(&options.out_dir),
         results,
     })
+}
+
+/// The machine check before an open-model plan (none for a closed model), printed in plain
+/// words and returned for results.json.
+async fn check_machine(
+    scenario: &Scenario,
+    keep_awake: bool,
+) -> anyhow::Result<Option<crate::results::MachineCheck>> {
+    let Some(rate) = scenario
+        .load
+        .rate
+        .filter(|_| scenario.load.model == Model::Rate)
+    else {
+        return Ok(None);
+    };
+    let p = &scenario.placement;
+    let spec = crate::machine::CheckSpec::before_plan(
+        p.pin.then(|| p.generator_cpus.clone()),
+        rate,
+        p.keep_awake,
+        keep_awake,
+    );
+    let check = tokio::task::spawn_blocking(move || crate::machine::check(&spec))
+        .await
+        .context("the machine check")?;
+    eprintln!("otelbench: machine check: {}", check.verdict.words());
+    for line in &check.findings {
+        eprintln!("otelbench:   {line}");
+    }
+    for line in &check.advice {
+        eprintln!("otelbench:   to change: {line}");
+    }
+    Ok(Some(check))
+}
+
+/// The placement every run of the plan records.
+fn recorded_placement(
+    p: &crate::scenario::PlacementSpec,
+    keep_awake: bool,
+    keep_awake_setting: String,
+) -> Placement {
+    if p.pin {
+        Placement {
+            generator_cpus: p.generator_cpus.clone(),
+            target_cpus: p.target_cpus.clone(),
+            keep_awake,
+            keep_awake_setting,
+        }
+    } else {
+        Placement {
+            keep_awake_setting,
+            ..Placement::default()
+        }
+    }
 }
 
 fn one_line(run: &RunResult) -> String {
