@@ -151,39 +151,14 @@ async fn a_port_taken_by_a_stranger_is_noticed_and_another_is_used() {
     std::fs::create_dir_all(&served).unwrap();
     std::fs::create_dir_all(&empty).unwrap();
     std::fs::write(served.join("only-here.txt"), "target").unwrap();
-    let scenario = format!(
-        r#"
-name = "port race"
-repetitions = 1
-baseline = "target"
-max_retries = 0
-
-[target]
-kind = "command"
-command = ["sh", "-c", "if [ ! -e \"$MARK\" ]; then setsid python3 -m http.server --directory \"$EMPTY\" --bind 127.0.0.1 $PORT >/dev/null 2>&1 & echo $! > \"$MARK\"; exec sleep 60; fi; exec python3 -m http.server --directory \"$SERVED\" --bind 127.0.0.1 $PORT"]
-ready_url = "http://127.0.0.1:{{port}}/"
-ready_timeout_s = 20
-
-[load]
-model = "rate"
-rate = 20
-users = 2
-warmup_s = 1
-duration_s = 2
-
-[[load.requests]]
-name = "only the target has it"
-path = "/only-here.txt"
-expect = 200
-
-[[variants]]
-name = "target"
-env = {{ MARK = "{}", SERVED = "{}", EMPTY = "{}" }}
-"#,
+    let command = r#"["sh", "-c", "if [ ! -e \"$MARK\" ]; then setsid python3 -m http.server --directory \"$EMPTY\" --bind 127.0.0.1 $PORT >/dev/null 2>&1 & echo $! > \"$MARK\"; exec sleep 60; fi; exec python3 -m http.server --directory \"$SERVED\" --bind 127.0.0.1 $PORT"]"#;
+    let env = format!(
+        r#"MARK = "{}", SERVED = "{}", EMPTY = "{}""#,
         mark.display(),
         served.display(),
         empty.display()
     );
+    let scenario = common::command_scenario(command, "/only-here.txt", 2, "max_retries = 0", &env);
     let path = dir.path().join("race.toml");
     std::fs::write(&path, scenario).unwrap();
     let out = dir.path().join("out");

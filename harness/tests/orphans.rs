@@ -8,36 +8,11 @@ use std::time::{Duration, Instant};
 
 /// `sh` (not exec'd: it stays the group's leader) starts a grandchild that sleeps, marked by
 /// `MARK` in its argv, then serves HTTP in the foreground.
-fn scenario(mark: &str) -> String {
-    format!(
-        r#"
-name = "orphans"
-repetitions = 1
-baseline = "forks"
-
-[target]
-kind = "command"
-command = ["sh", "-c", "python3 -c 'import time; time.sleep(600)' {mark} & python3 -m http.server --bind 127.0.0.1 $PORT"]
-ready_url = "http://127.0.0.1:{{port}}/"
-ready_timeout_s = 20
-
-[load]
-model = "rate"
-rate = 20
-users = 2
-warmup_s = 1
-duration_s = 4
-
-[[load.requests]]
-name = "index"
-path = "/"
-expect = 200
-
-[[variants]]
-name = "forks"
-env = {{ X = "1" }}
-"#
-    )
+fn scenario(mark: &str, duration_s: u32) -> String {
+    let command = format!(
+        r#"["sh", "-c", "python3 -c 'import time; time.sleep(600)' {mark} & python3 -m http.server --bind 127.0.0.1 $PORT"]"#
+    );
+    common::command_scenario(&command, "/", duration_s, "", r#"X = "1""#)
 }
 
 /// Pids whose command line holds `mark`.
@@ -67,7 +42,7 @@ async fn a_grandchild_of_a_command_target_is_stopped_with_it() {
     let mark = format!("otelbench-orphan-{:08x}", rand::random::<u32>());
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("orphans.toml");
-    std::fs::write(&path, scenario(&mark)).unwrap();
+    std::fs::write(&path, scenario(&mark, 4)).unwrap();
     let out = dir.path().join("out");
     common::run_cli(&path, &out).await;
     let results = harness::results::writer::read(&out.join("results.json")).unwrap();
@@ -89,11 +64,7 @@ async fn a_sigkilled_harness_leaves_no_target_behind() {
     let mark = format!("otelbench-orphan-{:08x}", rand::random::<u32>());
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("orphans.toml");
-    std::fs::write(
-        &path,
-        scenario(&mark).replace("duration_s = 4", "duration_s = 60"),
-    )
-    .unwrap();
+    std::fs::write(&path, scenario(&mark, 60)).unwrap();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_otelbench"))
         .args(["run", path.to_str().unwrap(), "--out"])
         .arg(dir.path().join("out"))

@@ -89,3 +89,46 @@ pub async fn run_cli(scenario: &Path, out: &Path) -> std::process::ExitCode {
     .collect();
     harness::cli::run(args).await.unwrap()
 }
+
+/// A scenario of one variant against a command target (`command`, a TOML array) that serves
+/// HTTP on `$PORT`: 20 req/s of `GET path` (expecting 200) from 2 users, 1 s of warm-up and
+/// `duration_s` measured. `extra` goes at the top level (e.g. `max_retries = 0`); `env` is the
+/// variant's environment as TOML key-value pairs.
+pub fn command_scenario(
+    command: &str,
+    path: &str,
+    duration_s: u32,
+    extra: &str,
+    env: &str,
+) -> String {
+    format!(
+        r#"
+name = "command target"
+repetitions = 1
+baseline = "target"
+{extra}
+
+[target]
+kind = "command"
+command = {command}
+ready_url = "http://127.0.0.1:{{port}}/"
+ready_timeout_s = 20
+
+[load]
+model = "rate"
+rate = 20
+users = 2
+warmup_s = 1
+duration_s = {duration_s}
+
+[[load.requests]]
+name = "get"
+path = "{path}"
+expect = 200
+
+[[variants]]
+name = "target"
+env = {{ {env} }}
+"#
+    )
+}
