@@ -69,16 +69,16 @@ fn spin_gaps(length: Duration) -> (Vec<u64>, Duration) {
     let mut prev = start;
     loop {
         let now = Instant::now();
-        if now >= end {
-            break;
-        }
         let gap = u64::try_from((now - prev).as_nanos()).unwrap_or(u64::MAX);
         prev = now;
         if gap > 1_000 {
             gaps.push(gap);
         }
+        if now >= end {
+            // The last gap (it may run past the end) is counted, and so is its time.
+            return (gaps, now - start);
+        }
     }
-    (gaps, prev - start)
 }
 
 /// Waits on one precise timer for each slot due every `1/rate` s over `length`, recording how
@@ -178,7 +178,7 @@ mod tests {
             Duration::from_millis(100),
         )
         .unwrap();
-        assert!(p.spin_s >= 0.099, "{p:?}");
+        assert!(p.spin_s >= 0.1, "spins at least as long as asked: {p:?}");
         assert!((0.0..=100.0).contains(&p.lost_pct), "{p:?}");
         // 200 slots in 100 ms at 2,000/s (the first one 1 ms in).
         assert!((150..=201).contains(&p.timer_wakeups), "{p:?}");

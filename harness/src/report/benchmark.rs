@@ -17,7 +17,7 @@ pub struct Entry {
     pub unit: String,
     /// The median over valid runs.
     pub value: f64,
-    /// The 95% interval of the median, when there is one.
+    /// The confidence interval of the median (`median_ci`), when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub range: Option<String>,
     /// Change against the baseline and verdict.

@@ -49,8 +49,8 @@ pub fn document(c: &Comparison, strict: bool, base: &str, new: &str) -> Document
             text(", NEW "),
             Inline::Code(new.to_string()),
             text(format!(
-                ". Gate: {}{}. A gated metric fails only when its whole 95% interval lies beyond \
-                 the threshold.",
+                ". Gate: {}{}. A gated metric fails only when its whole confidence interval (95%, \
+                 or the level shown beside it) lies beyond the threshold.",
                 gated.join(", "),
                 if strict {
                     " (strict: inconclusive fails too)"
@@ -90,10 +90,7 @@ pub fn document(c: &Comparison, strict: bool, base: &str, new: &str) -> Document
                 cell(format::value(&r.metric, s.baseline_median)),
                 cell(format::value(&r.metric, s.median)),
                 cell(s.ratio.map_or_else(|| "–".to_string(), format::change)),
-                cell(match (s.ci_low, s.ci_high) {
-                    (Some(lo), Some(hi)) => format::interval(lo, hi),
-                    _ => "–".into(),
-                }),
+                cell(format::ci(s).unwrap_or_else(|| "–".into())),
                 cell(format::mark(s.verdict)),
             ]
         })
@@ -108,7 +105,7 @@ pub fn document(c: &Comparison, strict: bool, base: &str, new: &str) -> Document
                 "BASE",
                 "NEW",
                 "Change",
-                "95% interval",
+                "Interval",
                 "Verdict",
             ]
             .map(String::from)

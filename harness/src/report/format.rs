@@ -65,6 +65,15 @@ pub fn mark(v: Verdict) -> &'static str {
     }
 }
 
+/// A metric's interval of its change; its level beside it when below 95% (few runs).
+pub fn ci(m: &MetricSummary) -> Option<String> {
+    let (lo, hi) = (m.ci_low?, m.ci_high?);
+    Some(match m.ci_level.filter(|l| *l < 0.949_5) {
+        Some(level) => format!("{} ({:.0}%)", interval(lo, hi), level * 100.0),
+        None => interval(lo, hi),
+    })
+}
+
 /// The lines of a comparison cell: value, change with interval, verdict.
 pub fn cell(metric: &str, m: &MetricSummary) -> Vec<String> {
     let mut lines = vec![value(metric, m.median)];
@@ -72,14 +81,10 @@ pub fn cell(metric: &str, m: &MetricSummary) -> Vec<String> {
         lines.push("baseline".into());
         return lines;
     }
-    match (m.ratio, m.ci_low, m.ci_high) {
-        // Change and interval on lines of their own keep wide tables narrow.
-        (Some(r), Some(lo), Some(hi)) => {
-            lines.push(change(r));
-            lines.push(interval(lo, hi));
-        }
-        (Some(r), _, _) => lines.push(change(r)),
-        _ => {}
+    // Change and interval on lines of their own keep wide tables narrow.
+    lines.extend(m.ratio.map(change));
+    if m.ratio.is_some() {
+        lines.extend(ci(m));
     }
     lines.push(mark(m.verdict).into());
     lines

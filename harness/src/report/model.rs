@@ -1,7 +1,7 @@
 //! What the charts draw: plain figures, already computed by the statistics stage. Chart code
 //! reads these and draws; it never computes a statistic.
 
-/// A figure with its 95% confidence interval (`low == high == value` when there is none).
+/// A figure with its confidence interval (`low == high == value` when there is none).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Interval {
     /// The point estimate (a median).
@@ -34,7 +34,7 @@ pub struct VariantChart {
     /// Latency percentile distribution over all valid runs' requests: (percentile in percent,
     /// e.g. 99.9, latency in µs), ascending in percentile, from 0 up to at most 99.999.
     pub latency_percentiles: Vec<(f64, f64)>,
-    /// CPU µs per request over repetitions (median and its bootstrap interval).
+    /// CPU µs per request over repetitions (median and its confidence interval).
     pub cpu_us_per_request: Option<Interval>,
     /// Mean RSS per process, MB (process name, median and interval), processes sorted by name.
     pub rss_mean_mb: Vec<(String, Interval)>,

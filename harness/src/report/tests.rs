@@ -106,7 +106,7 @@ fn calibration_and_no_cost_model_sections() {
     assert!(md.contains("| CPU per request | +1.0% |"), "{md}");
     assert!(
         md.contains(
-            "| Metric | A/A change | 95% interval | Noise (half-width) | Minimum detectable effect |"
+            "| Metric | A/A change | Interval | Noise (half-width) | Minimum detectable effect |"
         ),
         "{md}"
     );

@@ -35,16 +35,28 @@ pub struct VariantSummary {
 pub struct MetricSummary {
     /// Median over the variant's valid runs (the metric's unit: µs, req/s, MB, spans).
     pub median: f64,
-    /// 95% bootstrap interval of that median: [low, high].
+    /// Confidence interval of that median, [low, high]: the order statistics around it, at
+    /// the level `median_ci_level` (95% or more from 6 runs; 75% at 3, 87.5% at 4, 93.75% at 5:
+    /// no distribution-free interval does better with so few).
     pub median_ci: Option<[f64; 2]>,
+    /// The level of `median_ci` (0.95 = 95%); absent in files written before it was recorded,
+    /// whose intervals came from a percentile bootstrap said to be 95%.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub median_ci_level: Option<f64>,
     /// Median over the baseline's valid runs.
     pub baseline_median: f64,
     /// `median / baseline_median`; `null` when the baseline's median is 0.
     pub ratio: Option<f64>,
-    /// Lower bound of the 95% bootstrap interval of the ratio (resampling repetitions).
+    /// Lower bound of the confidence interval of the ratio: the Mann-Whitney (Hodges-Lehmann)
+    /// interval of a scale change between the variant's runs and the baseline's, at the level
+    /// `ci_level`: 95% or more from 4 runs against 4, 90% at 3 against 3 (the most any
+    /// distribution-free interval allows there).
     pub ci_low: Option<f64>,
     /// Upper bound of that interval.
     pub ci_high: Option<f64>,
+    /// The level of the interval (0.95 = 95%); absent in files written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci_level: Option<f64>,
     /// The decision threshold used for the verdict, as a fraction (0.05 = 5%).
     pub threshold: f64,
     /// The verdict.
@@ -120,7 +132,7 @@ pub struct Calibration {
 pub struct NoiseFloor {
     /// Median ratio of the copy to the baseline (ideally 1).
     pub ratio: f64,
-    /// The A/A ratio's 95% interval.
+    /// The A/A ratio's interval (at the level of the summary's `ci_level`).
     pub ci_low: f64,
     /// Upper bound.
     pub ci_high: f64,
@@ -129,9 +141,9 @@ pub struct NoiseFloor {
     #[serde(default)]
     pub half_width: f64,
     /// Minimum detectable effect, as a fraction: the true change that runs of this design show
-    /// as significant (interval clear of no change) about 4 times in 5, `(1.96 + 0.84) / 1.96`
-    /// times the half-width. To be called a regression beyond a threshold t, a change must
-    /// exceed about t + mde.
+    /// as significant (interval clear of no change) about 4 times in 5, `(z + 0.84) / z` times
+    /// the half-width, z the normal quantile of the interval's level (1.96 at 95%). To be called
+    /// a regression beyond a threshold t, a change must exceed about t + mde.
     pub mde: f64,
 }
 

@@ -252,7 +252,6 @@ pub fn compare(
                     &n.values(&metric),
                     &b.values(&metric),
                     threshold,
-                    &format!("compare/{v}/{metric}"),
                 ),
                 variant: v.clone(),
                 metric,

@@ -3,7 +3,7 @@
 
 use crate::results::{Results, RunResult, SpanAccounting};
 
-use super::bootstrap::median;
+use super::median::median;
 
 /// Delivery figures of one variant (medians over its valid runs).
 #[derive(Debug, Clone, PartialEq)]

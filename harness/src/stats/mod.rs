@@ -1,14 +1,16 @@
 //! Statistics: pure functions from runs to decisions. Medians over valid repetitions, ratios to
-//! the baseline with 95% bootstrap intervals, verdicts, the A/A noise floor, the cost model and
+//! the baseline with distribution-free confidence intervals of stated level (95% where the runs
+//! allow it; see `interval`), verdicts, the A/A noise floor, the cost model and
 //! the recommendation. Nothing here reads a file, a clock or the environment.
 
-pub mod bootstrap;
 pub mod compare;
 pub mod completeness;
 pub mod cost;
 pub mod delivery;
 pub mod distribution;
 pub mod faults;
+pub mod interval;
+pub mod median;
 pub mod metrics;
 pub mod recommend;
 pub mod sampling;
@@ -217,20 +219,18 @@ pub fn threshold(metric: &str, thresholds: &BTreeMap<String, f64>) -> f64 {
         .unwrap_or(0.05)
 }
 
-/// One metric of `values` against `baseline_values`; `seed_label` makes its resampling stream
-/// its own.
+/// One metric of `values` against `baseline_values`.
 pub fn compare_metric(
     metric: &str,
     values: &[f64],
     baseline_values: &[f64],
     threshold: f64,
-    seed_label: &str,
 ) -> MetricSummary {
-    let seed = bootstrap::seed(seed_label);
-    let median = bootstrap::median(values).unwrap_or(0.0);
-    let baseline_median = bootstrap::median(baseline_values).unwrap_or(0.0);
+    let median = median::median(values).unwrap_or(0.0);
+    let baseline_median = median::median(baseline_values).unwrap_or(0.0);
     let ratio = (baseline_median != 0.0).then(|| median / baseline_median);
-    let ci = ratio.and_then(|_| bootstrap::ratio_ci(values, baseline_values, seed));
+    let interval = ratio.and_then(|_| interval::ratio(values, baseline_values));
+    let ci = interval.map(|i| (i.low, i.high));
     let worse = metrics::lookup(metric).map_or(metrics::Worse::Higher, |d| d.worse);
     // No interval means no verdict (a baseline value of 0 defeats the ratio), never a verdict
     // from the point estimate alone.
@@ -241,13 +241,16 @@ pub fn compare_metric(
         threshold,
         worse,
     });
+    let median_interval = interval::median(values);
     MetricSummary {
         median,
-        median_ci: bootstrap::median_ci(values, seed ^ 1).map(|(l, h)| [l, h]),
+        median_ci: median_interval.map(|i| [i.low, i.high]),
+        median_ci_level: median_interval.map(|i| i.level),
         baseline_median,
         ratio,
         ci_low: ci.map(|c| c.0),
         ci_high: ci.map(|c| c.1),
+        ci_level: interval.map(|i| i.level),
         threshold,
         verdict,
         note,
@@ -268,17 +271,12 @@ fn summarize(
         .map(|name| {
             let values = g.values(&name);
             let t = threshold(&name, thresholds);
-            let mut m = compare_metric(
-                &name,
-                &values,
-                &base.values(&name),
-                t,
-                &format!("{variant}/{name}"),
-            );
+            let mut m = compare_metric(&name, &values, &base.values(&name), t);
             if is_baseline {
                 m.ratio = Some(1.0);
                 m.ci_low = None;
                 m.ci_high = None;
+                m.ci_level = None;
                 m.verdict = Verdict::Baseline;
                 m.note = None;
             }
@@ -296,9 +294,13 @@ fn summarize(
     }
 }
 
-/// (z(0.975) + z(0.80)) / z(0.975): a true change this many half-widths away from 1 lands
-/// with its 95% interval clear of 1 in 80% of repetitions of the experiment.
-pub const MDE_PER_HALF_WIDTH: f64 = (1.96 + 0.8416) / 1.96;
+/// (z + z(0.80)) / z, z the two-sided normal quantile of an interval's `level` (1.96 at 95%):
+/// a true change this many half-widths away from 1 lands with its interval clear of 1 in 80%
+/// of repetitions of the experiment.
+pub fn mde_per_half_width(level: f64) -> f64 {
+    let z = interval::z_two_sided(level);
+    (z + 0.841_6) / z
+}
 
 fn half_width(lo: f64, hi: f64) -> f64 {
     (1.0 - lo).max(hi - 1.0).max(0.0)
@@ -317,7 +319,8 @@ fn noise_floor(s: &VariantSummary) -> Calibration {
                     ci_low: lo,
                     ci_high: hi,
                     half_width: half_width(lo, hi),
-                    mde: half_width(lo, hi) * MDE_PER_HALF_WIDTH,
+                    mde: half_width(lo, hi)
+                        * mde_per_half_width(m.ci_level.unwrap_or(interval::TARGET_LEVEL)),
                 },
             ))
         })

@@ -45,8 +45,8 @@ pub fn recommend(
         match lost.or_else(|| excess(s, budget)) {
             None => {
                 let mut reason = format!(
-                    "{} is the highest sampling rate whose worst case (the 95% bound on the worse \
-                     side) stays within every budget: {}",
+                    "{} is the highest sampling rate whose worst case (its confidence interval's \
+                     bound on the worse side) stays within every budget: {}",
                     s.variant,
                     bounds(s, budget)
                 );
@@ -151,10 +151,12 @@ mod tests {
         let metric = |hi: f64| MetricSummary {
             median: 1.0,
             median_ci: None,
+            median_ci_level: None,
             baseline_median: 1.0,
             ratio: Some(hi - 0.01),
             ci_low: Some(hi - 0.02),
             ci_high: Some(hi),
+            ci_level: Some(0.95),
             threshold: 0.05,
             verdict: Verdict::Inconclusive,
             note: None,

@@ -116,7 +116,13 @@ fn calibration_reports_the_noise_floor_of_the_copy() {
     let cpu = c.metrics["cpu_per_request"];
     assert!(cpu.ci_low < 1.0 && cpu.ci_high > 1.0);
     assert!(cpu.half_width > 0.01 && cpu.half_width < 0.05, "{cpu:?}");
-    assert!((cpu.mde - cpu.half_width * MDE_PER_HALF_WIDTH).abs() < 1e-12);
+    let copy = a.summary.iter().find(|s| s.variant == "off (A/A)").unwrap();
+    let level = copy.metrics["cpu_per_request"].ci_level.unwrap();
+    assert!(
+        (level - 0.9).abs() < 1e-12,
+        "3 runs against 3: a 90% interval"
+    );
+    assert!((cpu.mde - cpu.half_width * mde_per_half_width(level)).abs() < 1e-12);
     // The copy is neither fitted nor recommended.
     assert_eq!(a.cost_model.unwrap().points, 9);
 }

@@ -14,7 +14,7 @@ pub struct Evidence {
     pub runs: usize,
     /// Valid runs of the baseline.
     pub baseline_runs: usize,
-    /// The ratio's 95% interval, when there is a ratio.
+    /// The ratio's confidence interval, when there is a ratio.
     pub ci: Option<(f64, f64)>,
     /// Threshold, as a fraction.
     pub threshold: f64,

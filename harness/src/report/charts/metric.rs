@@ -49,7 +49,9 @@ pub(super) fn single_metric<DB: DrawingBackend>(
     let area = frame(
         root,
         title,
-        Some("Bars: median over repetitions · whiskers: 95% CI · dashed line: baseline"),
+        Some(
+            "Bars: median over repetitions · whiskers: confidence interval · dashed line: baseline",
+        ),
     )?;
     let rows = Rows::new(&area, model);
     let colours = variant_colours(model);

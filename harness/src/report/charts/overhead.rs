@@ -1,5 +1,5 @@
 //! `overhead`: change vs the baseline (%) against the sampling rate, one series per metric,
-//! points with 95% CI error bars joined by thin lines, and a dashed zero line.
+//! points with confidence-interval error bars joined by thin lines, and a dashed zero line.
 
 use anyhow::Result;
 use plotters::coord::Shift;
@@ -69,7 +69,7 @@ pub(super) fn draw<DB: DrawingBackend>(
     let area = frame(
         root,
         &title(model),
-        Some("Points: median change · bars: 95% CI · dashed line: no change"),
+        Some("Points: median change · bars: confidence interval · dashed line: no change"),
     )?;
     let series: Vec<Series> = model
         .overhead

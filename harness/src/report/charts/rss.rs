@@ -43,7 +43,9 @@ pub(super) fn draw<DB: DrawingBackend>(
     let area = frame(
         root,
         &title(model),
-        Some("Bars: median over repetitions · whiskers: 95% CI · dashed line: baseline"),
+        Some(
+            "Bars: median over repetitions · whiskers: confidence interval · dashed line: baseline",
+        ),
     )?;
     let rows = Rows::new(&area, model);
     let colours = variant_colours(model);

@@ -34,8 +34,8 @@ pub fn recommendation(results: &Results) -> Option<Section> {
         blocks: vec![
             Block::Paragraph(lead),
             para(format!(
-                "Evidence: {}. A rate is accepted only when its worst case, the bound of its 95% \
-                 interval on the worse side, stays within every budget.",
+                "Evidence: {}. A rate is accepted only when its worst case, the bound of its \
+                 confidence interval on the worse side, stays within every budget.",
                 r.reason
             )),
         ],
@@ -90,7 +90,7 @@ pub fn noise_floor(results: &Results) -> Section {
                 header: [
                     "Metric",
                     "A/A change",
-                    "95% interval",
+                    "Interval",
                     "Noise (half-width)",
                     "Minimum detectable effect",
                 ]

@@ -15,7 +15,7 @@ fn recovery(s: &FaultSummary) -> String {
         Some((returns, recovered, times)) => {
             let mut sorted = times.clone();
             sorted.sort_by(f64::total_cmp);
-            let median = crate::stats::bootstrap::median(&sorted);
+            let median = crate::stats::median::median(&sorted);
             match (median, sorted.last()) {
                 (Some(m), Some(max)) => {
                     format!("{recovered} of {returns} returns; median {m:.0} ms, max {max:.0} ms")

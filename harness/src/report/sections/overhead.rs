@@ -87,7 +87,9 @@ pub fn section(results: &Results, delivery: &[Delivery]) -> Section {
             Block::Paragraph(vec![
                 text(
                     "Each cell: the median over valid runs; the change against the baseline \
-                     with its 95% bootstrap interval; the verdict. Speed-adjusted CPU carries \
+                     with its confidence interval (distribution-free: Mann-Whitney; 95%, or \
+                     with fewer than 4 runs against 4 the most so few runs allow, shown beside \
+                     it: 90% at 3 against 3); the verdict. Speed-adjusted CPU carries \
                      each run's CPU per request to one machine speed, gauged by the load \
                      generator's CPU per request (the same work in every variant): a machine \
                      that runs slower during one run slows both. ",
@@ -152,10 +154,7 @@ fn all_metrics(results: &Results) -> Block {
                         .filter(|_| s.variant != s.baseline)
                         .map_or_else(|| "–".to_string(), format::change),
                 ),
-                cell(match (m.ci_low, m.ci_high) {
-                    (Some(lo), Some(hi)) => format::interval(lo, hi),
-                    _ => "–".into(),
-                }),
+                cell(format::ci(m).unwrap_or_else(|| "–".into())),
                 cell(m.note.clone().map_or_else(
                     || m.verdict.label().to_string(),
                     |n| format!("{}: {n}", m.verdict.label()),
@@ -172,7 +171,7 @@ fn all_metrics(results: &Results) -> Block {
             "Metric",
             "Median",
             "Change",
-            "95% interval",
+            "Interval",
             "Verdict",
         ]
         .map(String::from)
