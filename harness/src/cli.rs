@@ -428,17 +428,26 @@ fn shell_quote(arg: &str) -> String {
     }
 }
 
+/// A warning for each listen address of `otelbench sink` that is not loopback.
+fn beyond_loopback(grpc: SocketAddr, http: SocketAddr) -> Vec<String> {
+    [("--grpc", grpc), ("--http", http)]
+        .into_iter()
+        .filter(|(_, addr)| !addr.ip().is_loopback())
+        .map(|(name, addr)| {
+            format!(
+                "{name} {addr} listens beyond this machine: any host that reaches it can send it telemetry; bind 127.0.0.1 unless another machine must export here"
+            )
+        })
+        .collect()
+}
+
 async fn sink(grpc: SocketAddr, http: SocketAddr, fault: Option<&str>) -> anyhow::Result<ExitCode> {
     let fault = fault
         .map(str::parse::<crate::sink::Fault>)
         .transpose()
         .map_err(|e| InputError(format!("--fault: {e}")))?;
-    for (name, addr) in [("--grpc", grpc), ("--http", http)] {
-        if !addr.ip().is_loopback() {
-            eprintln!(
-                "otelbench sink: WARNING: {name} {addr} listens beyond this machine: any host that reaches it can send it telemetry; bind 127.0.0.1 unless another machine must export here"
-            );
-        }
+    for warning in beyond_loopback(grpc, http) {
+        eprintln!("otelbench sink: WARNING: {warning}");
     }
     let sink = Sink::start(SinkOptions {
         grpc,
@@ -499,6 +508,21 @@ mod tests {
             assert!(e.downcast_ref::<InputError>().is_some(), "{d}: {e:#}");
             assert!(e.to_string().contains("--duration"), "{e}");
         }
+    }
+
+    #[test]
+    fn the_sink_warns_for_each_address_beyond_loopback() {
+        let local: SocketAddr = "127.0.0.1:4317".parse().unwrap();
+        let open: SocketAddr = "0.0.0.0:4318".parse().unwrap();
+        assert!(beyond_loopback(local, local).is_empty());
+        let w = beyond_loopback(local, open);
+        assert_eq!(w.len(), 1);
+        assert!(
+            w[0].starts_with("--http 0.0.0.0:4318 listens beyond"),
+            "{w:?}"
+        );
+        assert_eq!(beyond_loopback(open, "[::]:1".parse().unwrap()).len(), 2);
+        assert!(beyond_loopback(local, "[::1]:1".parse().unwrap()).is_empty());
     }
 
     #[tokio::test]
