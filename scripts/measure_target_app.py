@@ -50,7 +50,7 @@ def request(port, method, path, body=None, token=None):
 def wait_healthy(port):
     for _ in range(200):
         try:
-            if request(port, "GET", "/api/health")[1]["status"] == "ok":
+            if request(port, "GET", "/api/health")[1]["status"] == "healthy":
                 return
         except OSError:
             pass
@@ -88,9 +88,9 @@ def read_throughput(seconds):
         port = wait_port(web)
         wait_healthy(port)
         _, reg = request(port, "POST", "/api/register",
-                         {"email": "bench@example.com", "username": "b", "password": "password1"})
+                         {"email": "bench@example.com", "name": "b", "password": "password1"})
         for i in range(30):
-            request(port, "POST", "/api/articles", {"title": f"Article {i}", "body": "x" * 500}, reg["token"])
+            request(port, "POST", "/api/articles/", {"title": f"Article {i}", "body": "x" * 500}, reg["token"]["access_token"])
         time.sleep(1)
         before = cpu_us(web.pid)
         out = subprocess.run(["taskset", "-c", "0", "wrk", "-t1", "-c16", f"-d{seconds}s", "--latency",
@@ -127,10 +127,10 @@ def queue_latency(jobs):
         port = wait_port(web)
         wait_healthy(port)
         _, reg = request(port, "POST", "/api/register",
-                         {"email": f"q{time.time_ns()}@example.com", "username": "q", "password": "password1"})
+                         {"email": f"q{time.time_ns()}@example.com", "name": "q", "password": "password1"})
         for i in range(jobs):
             t = time.monotonic()
-            request(port, "POST", "/api/articles", {"title": f"Job {i}", "body": "x"}, reg["token"])
+            request(port, "POST", "/api/articles/", {"title": f"Job {i}", "body": "x"}, reg["token"]["access_token"])
             time.sleep(max(0, 0.02 - (time.monotonic() - t)))
         time.sleep(1)
         w = stop(worker)

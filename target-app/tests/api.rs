@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use common::{Storage, assert_error, call, config, eventually, register, unique};
+use serde_json::json;
 use target_app::telemetry::config::OtelConfig;
 use target_app::telemetry::{Telemetry, TestExporters};
 use target_app::worker::{JobStats, consume};
@@ -37,9 +38,12 @@ async fn api_suite(database_url: &str, queue_url: Option<&str>) {
     let (status, health) = call(&app, "GET", "/api/health", None, None).await;
     assert_eq!(status, StatusCode::OK, "{health}");
     assert_eq!(health["status"], "degraded");
-    assert_eq!(health["components"]["database"]["status"], "ok");
-    assert_eq!(health["components"]["queue"]["status"], "ok");
-    assert_eq!(health["components"]["worker"]["status"], "down");
+    assert_eq!(health["components"]["database"], "healthy");
+    assert_eq!(health["components"]["redis"], "healthy");
+    assert_eq!(
+        health["components"]["celery"], "unhealthy: no worker has reported",
+        "{health}"
+    );
     assert_eq!(health["service"]["name"], "test");
 
     // A worker in the same process, consuming the same queue as a separate process would.
@@ -54,7 +58,7 @@ async fn api_suite(database_url: &str, queue_url: Option<&str>) {
     ));
     assert!(
         eventually(Duration::from_secs(5), || async {
-            call(&app, "GET", "/api/health", None, None).await.1["status"] == "ok"
+            call(&app, "GET", "/api/health", None, None).await.1["status"] == "healthy"
         })
         .await,
         "worker heartbeat never made health ok"
@@ -63,29 +67,56 @@ async fn api_suite(database_url: &str, queue_url: Option<&str>) {
     // Register and its errors.
     let alice_email = format!("{}@example.com", unique("alice"));
     let (alice, alice_token) = register(&app, &alice_email).await;
-    let dup = format!(r#"{{"email":"{alice_email}","username":"a","password":"correct horse"}}"#);
+    // Seed 002's register example, and the earlier `username` field still accepted.
+    let seed = format!(
+        r#"{{"email": "{}@example.com", "name": "Alice", "password": "password123"}}"#,
+        unique("seed")
+    );
+    let (s, b) = call(&app, "POST", "/api/register", None, Some(&seed)).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    assert_eq!(b["user"]["name"], "Alice");
+    assert_eq!(
+        (&b["user"]["bio"], &b["user"]["image"]),
+        (&json!(""), &json!(""))
+    );
+    assert_eq!(b["token"]["token_type"], "Bearer");
+    assert!(
+        b["token"]["access_token"].as_str().unwrap().len() > 20,
+        "{b}"
+    );
+    let old = format!(
+        r#"{{"email":"{}@example.com","username":"Old","password":"password123"}}"#,
+        unique("old")
+    );
+    let (s, b) = call(&app, "POST", "/api/register", None, Some(&old)).await;
+    assert_eq!(
+        (s, &b["user"]["name"]),
+        (StatusCode::CREATED, &json!("Old")),
+        "{b}"
+    );
+    let dup = format!(r#"{{"email":"{alice_email}","name":"a","password":"correct horse"}}"#);
     let (s, b) = call(&app, "POST", "/api/register", None, Some(&dup)).await;
     assert_error(s, &b, StatusCode::CONFLICT);
     for (body, expected) in [
         (
-            r#"{"email":"not-an-email","username":"a","password":"correct horse"}"#,
+            r#"{"email":"not-an-email","name":"a","password":"correct horse"}"#,
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         (
-            r#"{"email":"x@example.com","username":"","password":"correct horse"}"#,
+            r#"{"email":"x@example.com","name":"","password":"correct horse"}"#,
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         (
-            r#"{"email":"x@example.com","username":"a","password":"short"}"#,
+            r#"{"email":"x@example.com","name":"a","password":"short"}"#,
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         (
-            r#"{"email":"x@example.com","username":"a"}"#,
+            r#"{"email":"x@example.com","name":"a"}"#,
             StatusCode::BAD_REQUEST,
         ),
         (r#"{"email":"x@example.com","#, StatusCode::BAD_REQUEST),
         (
-            r#"{"email":1,"username":"a","password":"correct horse"}"#,
+            r#"{"email":1,"name":"a","password":"correct horse"}"#,
             StatusCode::BAD_REQUEST,
         ),
         ("[]", StatusCode::BAD_REQUEST),
@@ -110,7 +141,7 @@ async fn api_suite(database_url: &str, queue_url: Option<&str>) {
     );
     let (s, b) = call(&app, "POST", "/api/login", None, Some(&login)).await;
     assert_eq!(s, StatusCode::OK, "{b}");
-    let login_token = b["token"].as_str().unwrap().to_string();
+    let login_token = b["token"]["access_token"].as_str().unwrap().to_string();
     let wrong = format!(r#"{{"email":"{alice_email}","password":"wrong password"}}"#);
     let (s, b) = call(&app, "POST", "/api/login", None, Some(&wrong)).await;
     assert_error(s, &b, StatusCode::UNAUTHORIZED);
@@ -206,9 +237,9 @@ async fn api_suite(database_url: &str, queue_url: Option<&str>) {
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
-    let slug = b["article"]["slug"].as_str().unwrap().to_string();
+    let slug = b["slug"].as_str().unwrap().to_string();
     assert!(slug.starts_with("first-post-"), "{slug}");
-    assert_eq!(b["article"]["author"]["id"], alice);
+    assert_eq!(b["author"]["id"], alice);
     let (s, _) = call(
         &app,
         "POST",
@@ -236,9 +267,40 @@ async fn api_suite(database_url: &str, queue_url: Option<&str>) {
 
     let (s, b) = call(&app, "GET", &format!("/api/articles/{slug}"), None, None).await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(b["article"]["body"], "hello");
+    assert_eq!(b["body"], "hello");
     let (s, b) = call(&app, "GET", "/api/articles/no-such-slug", None, None).await;
     assert_error(s, &b, StatusCode::NOT_FOUND);
+
+    // Seed 002's shapes: the collection with its trailing slash, an article at the top level
+    // with its author, favorites and an ISO 8601 time.
+    let (s, b) = call(
+        &app,
+        "POST",
+        "/api/articles/",
+        Some(&alice_token),
+        Some(r#"{"title": "My Article", "body": "Article content here", "description": "A brief description"}"#),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    assert!(
+        b["slug"].as_str().unwrap().starts_with("my-article-"),
+        "{b}"
+    );
+    assert_eq!(b["description"], "A brief description");
+    assert_eq!(b["author"]["email"], alice_email.as_str());
+    assert_eq!(b["author"]["name"], "user");
+    assert_eq!(b["favorites_count"], 0);
+    assert_eq!(b["favorited"], false);
+    let created = b["created_at"].as_str().unwrap();
+    assert!(
+        created.len() == 20 && created.ends_with('Z') && created.as_bytes()[10] == b'T',
+        "{created}"
+    );
+    let (s, b) = call(&app, "GET", "/api/articles/?per_page=1", None, None).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["total"], 3, "both slash forms are the same collection");
+    let (s, b) = call(&app, "GET", "/api/articles/no-such", Some("broken"), None).await;
+    assert_error(s, &b, StatusCode::UNAUTHORIZED);
 
     // Ownership.
     let (bob, bob_token) = register(&app, &format!("{}@example.com", unique("bob"))).await;
@@ -264,8 +326,8 @@ async fn api_suite(database_url: &str, queue_url: Option<&str>) {
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{b}");
-    assert_eq!(b["article"]["title"], "Edited");
-    assert_eq!(b["article"]["body"], "hello", "unchanged fields are kept");
+    assert_eq!(b["title"], "Edited");
+    assert_eq!(b["body"], "hello", "unchanged fields are kept");
     let (s, b) = call(
         &app,
         "PUT",
@@ -280,9 +342,33 @@ async fn api_suite(database_url: &str, queue_url: Option<&str>) {
     let fav = format!("/api/articles/{slug}/favorite");
     let (s, b) = call(&app, "POST", &fav, Some(&bob_token), None).await;
     assert_eq!(s, StatusCode::OK, "{b}");
-    assert_eq!(b["article"]["favorites_count"], 1);
+    assert_eq!(b["favorites_count"], 1);
+    assert_eq!(b["favorited"], true);
+    // `favorited` is the viewer's: true for bob, false for alice and for no one.
+    for (token, expected) in [
+        (Some(&bob_token), true),
+        (Some(&alice_token), false),
+        (None, false),
+    ] {
+        let (_, b) = call(&app, "GET", &uri, token.map(String::as_str), None).await;
+        assert_eq!(b["favorited"], expected, "{b}");
+        let (_, b) = call(
+            &app,
+            "GET",
+            "/api/articles",
+            token.map(String::as_str),
+            None,
+        )
+        .await;
+        let listed = b["articles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["slug"] == slug.as_str());
+        assert_eq!(listed.unwrap()["favorited"], expected, "{b}");
+    }
     let (_, b) = call(&app, "POST", &fav, Some(&bob_token), None).await;
-    assert_eq!(b["article"]["favorites_count"], 1);
+    assert_eq!(b["favorites_count"], 1);
     let (s, b) = call(
         &app,
         "POST",
@@ -293,18 +379,18 @@ async fn api_suite(database_url: &str, queue_url: Option<&str>) {
     .await;
     assert_error(s, &b, StatusCode::NOT_FOUND);
 
-    // The worker processed two article_created jobs and one article_favorited job.
+    // The worker processed three article_created jobs and one article_favorited job.
     assert!(
         eventually(Duration::from_secs(10), || async {
-            notifications(&state).await == 3
+            notifications(&state).await == 4
         })
         .await,
-        "expected 3 notifications, found {}",
+        "expected 4 notifications, found {}",
         notifications(&state).await
     );
     let (s, b) = call(&app, "DELETE", &fav, Some(&bob_token), None).await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(b["article"]["favorites_count"], 0);
+    assert_eq!(b["favorites_count"], 0);
     let (s, _) = call(&app, "DELETE", &uri, Some(&alice_token), None).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     let (s, b) = call(&app, "GET", &uri, None, None).await;
@@ -319,8 +405,8 @@ async fn api_suite(database_url: &str, queue_url: Option<&str>) {
     stop_tx.send(true).unwrap();
     worker.await.unwrap().unwrap();
     let totals = stats.totals();
-    assert_eq!((totals.completed, totals.failed), (3, 0), "{totals:?}");
-    assert_eq!(totals.queue_latency_us.count, 3);
+    assert_eq!((totals.completed, totals.failed), (4, 0), "{totals:?}");
+    assert_eq!(totals.queue_latency_us.count, 4);
     assert!(totals.queue_latency_us.p50 > 0);
     state.queue.purge().await.unwrap();
     state.db.close().await;
@@ -365,7 +451,7 @@ async fn malformed_input_never_causes_a_server_error() {
         "\"s\"",
         "{\"title\":null,\"body\":null}",
         "{\"title\":[1,2],\"body\":{}}",
-        "{\"email\":\"\\u0000@x.io\",\"username\":\"\\ud800\",\"password\":\"12345678\"}",
+        "{\"email\":\"\\u0000@x.io\",\"name\":\"\\ud800\",\"password\":\"12345678\"}",
         "{\"title\":\"ünïcödé 🎉\",\"body\":\"ok\"}",
         &"x".repeat(100_000),
     ];
@@ -379,7 +465,7 @@ async fn malformed_input_never_causes_a_server_error() {
     )
     .await;
     assert!(s.is_success(), "{s} {created}");
-    let slug = created["article"]["slug"].as_str().unwrap().to_string();
+    let slug = created["slug"].as_str().unwrap().to_string();
     // Every route and method of routes::app (issue 19: 7 pairs were covered), on the real
     // article and on odd slugs, then a wrong method and an unknown path. Deleting comes last.
     let mut targets: Vec<(&str, String)> = vec![

@@ -227,10 +227,10 @@ async fn trace_continues_across_processes(case: Case) {
             json_request(&client, "GET", "/api/health", None, None)
                 .await
                 .1["status"]
-                == "ok"
+                == "healthy"
         })
         .await,
-        "health never became ok; worker stderr:\n{}",
+        "health never became healthy; worker stderr:\n{}",
         worker.stderr()
     );
 
@@ -240,11 +240,11 @@ async fn trace_continues_across_processes(case: Case) {
         "POST",
         "/api/register",
         None,
-        Some(serde_json::json!({"email": email, "username": "dora", "password": "correct horse"})),
+        Some(serde_json::json!({"email": email, "name": "dora", "password": "correct horse"})),
     )
     .await;
     assert_eq!(status, 201, "{json}");
-    let token = json["token"].as_str().unwrap().to_string();
+    let token = json["token"]["access_token"].as_str().unwrap().to_string();
     let (status, json) = json_request(
         &client,
         "POST",

@@ -143,10 +143,10 @@ async fn telemetry_is_complete_masked_and_initialised_once() {
     logs.reset();
     let email = format!("{}@example.com", unique("alice"));
     let masked = "al***@example.com".to_string();
-    let body = format!(r#"{{"email":"{email}","username":"alice","password":"correct horse"}}"#);
+    let body = format!(r#"{{"email":"{email}","name":"alice","password":"correct horse"}}"#);
     let (status, json) = call(&app, "POST", "/api/register", None, Some(&body)).await;
     assert_eq!(status, StatusCode::CREATED);
-    let token = json["token"].as_str().unwrap().to_string();
+    let token = json["token"]["access_token"].as_str().unwrap().to_string();
     let user_id = json["user"]["id"].as_i64().unwrap();
     let finished = finished_when(&spans, has_server).await;
     let register = finished
@@ -220,7 +220,7 @@ async fn telemetry_is_complete_masked_and_initialised_once() {
     )
     .await;
     assert_eq!(status, StatusCode::CREATED);
-    let slug = json["article"]["slug"].as_str().unwrap().to_string();
+    let slug = json["slug"].as_str().unwrap().to_string();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let worker = tokio::spawn(consume(
         state.clone(),

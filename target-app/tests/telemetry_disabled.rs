@@ -31,10 +31,10 @@ async fn nothing_is_exported_when_the_sdk_is_disabled() {
         .await
         .unwrap();
     let app = target_app::app(state.clone());
-    let body = r#"{"email":"carol@example.com","username":"c","password":"correct horse"}"#;
+    let body = r#"{"email":"carol@example.com","name":"c","password":"correct horse"}"#;
     let (status, json) = call(&app, "POST", "/api/register", None, Some(body)).await;
     assert_eq!(status, StatusCode::CREATED);
-    let token = json["token"].as_str().unwrap().to_string();
+    let token = json["token"]["access_token"].as_str().unwrap().to_string();
     let (status, _) = call(
         &app,
         "POST",

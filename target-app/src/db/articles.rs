@@ -5,7 +5,7 @@ use tracing::Instrument as _;
 
 use super::{Db, now_us};
 
-/// An article with its author's name, as the API shows it.
+/// An article with its author, as the API shows it.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Article {
     /// Id.
@@ -20,10 +20,14 @@ pub struct Article {
     pub body: String,
     /// Author's user id.
     pub author_id: i64,
-    /// Author's username.
-    pub author_username: String,
+    /// Author's email address.
+    pub author_email: String,
+    /// Author's display name.
+    pub author_name: String,
     /// How many users favorited it.
     pub favorites_count: i64,
+    /// 1 when the viewing user favorited it, else 0 (an integer: SQLite has no boolean).
+    pub favorited: i64,
     /// Creation time, µs since the epoch.
     pub created_at: i64,
     /// Last update, µs since the epoch.
@@ -63,27 +67,43 @@ pub async fn insert(db: &Db, a: &NewArticle<'_>) -> Result<i64, sqlx::Error> {
     Ok(id)
 }
 
-/// Finds an article by slug.
-pub async fn by_slug(db: &Db, slug: &str) -> Result<Option<Article>, sqlx::Error> {
+/// Finds an article by slug, as seen by user `viewer` (0: anonymous).
+pub async fn by_slug(db: &Db, slug: &str, viewer: i64) -> Result<Option<Article>, sqlx::Error> {
     sqlx::query_as(SQL_BY_SLUG)
+        .bind(viewer)
         .bind(slug)
         .fetch_optional(db.pool())
         .instrument(db.span("SELECT", "articles", SQL_BY_SLUG))
         .await
 }
 
-const SQL_BY_SLUG: &str = "SELECT a.id, a.slug, a.title, a.description, a.body, a.author_id, \
-     u.username AS author_username, a.favorites_count, a.created_at, a.updated_at \
-     FROM articles a JOIN users u ON u.id = a.author_id WHERE a.slug = $1";
+/// The columns of [`Article`]; `$1` is the viewing user.
+macro_rules! article_columns {
+    () => {
+        "SELECT a.id, a.slug, a.title, a.description, a.body, a.author_id, \
+         u.email AS author_email, u.name AS author_name, a.favorites_count, \
+         CAST(CASE WHEN EXISTS (SELECT 1 FROM favorites f \
+              WHERE f.article_id = a.id AND f.user_id = $1) THEN 1 ELSE 0 END AS BIGINT) \
+              AS favorited, \
+         a.created_at, a.updated_at \
+         FROM articles a JOIN users u ON u.id = a.author_id "
+    };
+}
 
-const SQL_PAGE: &str = "SELECT a.id, a.slug, a.title, a.description, a.body, a.author_id, \
-     u.username AS author_username, a.favorites_count, a.created_at, a.updated_at \
-     FROM articles a JOIN users u ON u.id = a.author_id ORDER BY a.id DESC LIMIT $1 OFFSET $2";
+const SQL_BY_SLUG: &str = concat!(article_columns!(), "WHERE a.slug = $2");
 
-/// One page of articles, newest first, and the total count.
-pub async fn page(db: &Db, limit: i64, offset: i64) -> Result<(Vec<Article>, i64), sqlx::Error> {
+const SQL_PAGE: &str = concat!(article_columns!(), "ORDER BY a.id DESC LIMIT $2 OFFSET $3");
+
+/// One page of articles, newest first, as seen by `viewer` (0: anonymous), and the total count.
+pub async fn page(
+    db: &Db,
+    limit: i64,
+    offset: i64,
+    viewer: i64,
+) -> Result<(Vec<Article>, i64), sqlx::Error> {
     const COUNT: &str = "SELECT COUNT(*) FROM articles";
     let articles = sqlx::query_as(SQL_PAGE)
+        .bind(viewer)
         .bind(limit)
         .bind(offset)
         .fetch_all(db.pool())

@@ -10,7 +10,9 @@ const SQLITE: &str = "
 CREATE TABLE IF NOT EXISTS users (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     email TEXT NOT NULL UNIQUE,
-    username TEXT NOT NULL,
+    name TEXT NOT NULL,
+    bio TEXT NOT NULL DEFAULT '',
+    image TEXT NOT NULL DEFAULT '',
     password_hash TEXT NOT NULL,
     created_at BIGINT NOT NULL
 );
@@ -55,7 +57,9 @@ const POSTGRES: &str = "
 CREATE TABLE IF NOT EXISTS users (
     id BIGSERIAL PRIMARY KEY,
     email TEXT NOT NULL UNIQUE,
-    username TEXT NOT NULL,
+    name TEXT NOT NULL,
+    bio TEXT NOT NULL DEFAULT '',
+    image TEXT NOT NULL DEFAULT '',
     password_hash TEXT NOT NULL,
     created_at BIGINT NOT NULL
 );

@@ -13,12 +13,16 @@ pub struct UserRow {
     /// Email address (unique).
     pub email: String,
     /// Display name.
-    pub username: String,
+    pub name: String,
+    /// Short biography.
+    pub bio: String,
+    /// Avatar URL.
+    pub image: String,
     /// Argon2id PHC string.
     pub password_hash: String,
 }
 
-/// A user as the API shows it.
+/// A user as the API shows it (seed 002: `id, email, name, bio, image`).
 #[derive(Debug, Clone, Serialize)]
 pub struct User {
     /// Id.
@@ -26,7 +30,11 @@ pub struct User {
     /// Email address.
     pub email: String,
     /// Display name.
-    pub username: String,
+    pub name: String,
+    /// Short biography (empty until set).
+    pub bio: String,
+    /// Avatar URL (empty until set).
+    pub image: String,
 }
 
 impl From<UserRow> for User {
@@ -34,7 +42,9 @@ impl From<UserRow> for User {
         Self {
             id: row.id,
             email: row.email,
-            username: row.username,
+            name: row.name,
+            bio: row.bio,
+            image: row.image,
         }
     }
 }
@@ -43,14 +53,14 @@ impl From<UserRow> for User {
 pub async fn insert(
     db: &Db,
     email: &str,
-    username: &str,
+    name: &str,
     password_hash: &str,
 ) -> Result<i64, sqlx::Error> {
-    const SQL: &str = "INSERT INTO users (email, username, password_hash, created_at) \
+    const SQL: &str = "INSERT INTO users (email, name, password_hash, created_at) \
                        VALUES ($1, $2, $3, $4) RETURNING id";
     let (id,): (i64,) = sqlx::query_as(SQL)
         .bind(email)
-        .bind(username)
+        .bind(name)
         .bind(password_hash)
         .bind(now_us())
         .fetch_one(db.pool())
@@ -61,7 +71,8 @@ pub async fn insert(
 
 /// Finds a user by email.
 pub async fn by_email(db: &Db, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
-    const SQL: &str = "SELECT id, email, username, password_hash FROM users WHERE email = $1";
+    const SQL: &str =
+        "SELECT id, email, name, bio, image, password_hash FROM users WHERE email = $1";
     sqlx::query_as(SQL)
         .bind(email)
         .fetch_optional(db.pool())
@@ -71,7 +82,7 @@ pub async fn by_email(db: &Db, email: &str) -> Result<Option<UserRow>, sqlx::Err
 
 /// Finds a user by id.
 pub async fn by_id(db: &Db, id: i64) -> Result<Option<UserRow>, sqlx::Error> {
-    const SQL: &str = "SELECT id, email, username, password_hash FROM users WHERE id = $1";
+    const SQL: &str = "SELECT id, email, name, bio, image, password_hash FROM users WHERE id = $1";
     sqlx::query_as(SQL)
         .bind(id)
         .fetch_optional(db.pool())

@@ -72,23 +72,53 @@ fn validate_text(field: &str, value: &str, max: usize) -> Result<(), AppError> {
     Ok(())
 }
 
-async fn find(state: &AppState, slug: &str) -> Result<Article, AppError> {
-    articles::by_slug(&state.db, slug)
+/// The article at `slug` as user `viewer` sees it (0: anonymous).
+async fn find(state: &AppState, slug: &str, viewer: i64) -> Result<Article, AppError> {
+    articles::by_slug(&state.db, slug, viewer)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("article {slug:?} not found")))
 }
 
+/// An article as seed 002 shows it.
 fn article_json(a: &Article) -> Value {
     json!({
         "slug": a.slug,
         "title": a.title,
         "description": a.description,
         "body": a.body,
-        "author": {"id": a.author_id, "username": a.author_username},
+        "author": {"id": a.author_id, "email": a.author_email, "name": a.author_name},
         "favorites_count": a.favorites_count,
-        "created_at_us": a.created_at,
-        "updated_at_us": a.updated_at,
+        "favorited": a.favorited != 0,
+        "created_at": iso8601(a.created_at),
+        "updated_at": iso8601(a.updated_at),
     })
+}
+
+/// µs since the epoch as ISO 8601 UTC to the second (`2025-12-27T06:42:14Z`).
+fn iso8601(us: i64) -> String {
+    let secs = us.div_euclid(1_000_000);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (H. Hinnant's `civil_from_days`).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// The viewing user's id, 0 when anonymous.
+fn viewer(auth: Option<&AuthUser>) -> i64 {
+    auth.map_or(0, |a| a.id)
 }
 
 async fn enqueue(
@@ -106,9 +136,10 @@ async fn enqueue(
     Ok(())
 }
 
-/// `GET /api/articles?page=1&per_page=20`.
+/// `GET /api/articles/?page=1&per_page=20` (with or without the slash).
 pub async fn list(
     State(state): State<AppState>,
+    auth: Option<AuthUser>,
     AppQuery(paging): AppQuery<Paging>,
 ) -> Result<Json<Value>, AppError> {
     let page = paging.page.unwrap_or(1);
@@ -122,7 +153,7 @@ pub async fn list(
         )));
     }
     let offset = (page - 1).saturating_mul(per_page);
-    let (items, total) = articles::page(&state.db, per_page, offset).await?;
+    let (items, total) = articles::page(&state.db, per_page, offset, viewer(auth.as_ref())).await?;
     Ok(Json(json!({
         "articles": items.iter().map(article_json).collect::<Vec<_>>(),
         "page": page,
@@ -131,7 +162,7 @@ pub async fn list(
     })))
 }
 
-/// `POST /api/articles` -> 201; enqueues an `article_created` job.
+/// `POST /api/articles/` -> 201 with the article; enqueues an `article_created` job.
 pub async fn create(
     State(state): State<AppState>,
     auth: AuthUser,
@@ -168,11 +199,8 @@ pub async fn create(
         enqueue(&state, JobKind::ArticleCreated, id, auth.id).await?;
         state.metrics.articles_created.add(1, &[]);
         tracing::info!(article.slug = %slug, user.id = auth.id, "article created");
-        let article = find(&state, &slug).await?;
-        Ok((
-            StatusCode::CREATED,
-            Json(json!({"article": article_json(&article)})),
-        ))
+        let article = find(&state, &slug, auth.id).await?;
+        Ok((StatusCode::CREATED, Json(article_json(&article))))
     }
     .instrument(span)
     .await
@@ -181,10 +209,11 @@ pub async fn create(
 /// `GET /api/articles/{slug}`.
 pub async fn get_one(
     State(state): State<AppState>,
+    auth: Option<AuthUser>,
     AppPath(slug): AppPath<String>,
 ) -> Result<Json<Value>, AppError> {
-    let article = find(&state, &slug).await?;
-    Ok(Json(json!({"article": article_json(&article)})))
+    let article = find(&state, &slug, viewer(auth.as_ref())).await?;
+    Ok(Json(article_json(&article)))
 }
 
 /// `PUT /api/articles/{slug}` (owner only).
@@ -194,7 +223,7 @@ pub async fn update(
     AppPath(slug): AppPath<String>,
     AppJson(input): AppJson<ArticleUpdate>,
 ) -> Result<Json<Value>, AppError> {
-    let article = find(&state, &slug).await?;
+    let article = find(&state, &slug, auth.id).await?;
     if article.author_id != auth.id {
         return Err(AppError::Forbidden(
             "only the author may change this article".into(),
@@ -214,8 +243,8 @@ pub async fn update(
         &body,
     )
     .await?;
-    let article = find(&state, &slug).await?;
-    Ok(Json(json!({"article": article_json(&article)})))
+    let article = find(&state, &slug, auth.id).await?;
+    Ok(Json(article_json(&article)))
 }
 
 /// `DELETE /api/articles/{slug}` (owner only) -> 204.
@@ -224,7 +253,7 @@ pub async fn delete(
     auth: AuthUser,
     AppPath(slug): AppPath<String>,
 ) -> Result<StatusCode, AppError> {
-    let article = find(&state, &slug).await?;
+    let article = find(&state, &slug, auth.id).await?;
     if article.author_id != auth.id {
         return Err(AppError::Forbidden(
             "only the author may delete this article".into(),
@@ -247,14 +276,14 @@ pub async fn favorite(
         favorite.new = tracing::field::Empty,
     );
     async {
-        let article = find(&state, &slug).await?;
+        let article = find(&state, &slug, auth.id).await?;
         let added = articles::favorite(&state.db, auth.id, article.id).await?;
         tracing::Span::current().record("favorite.new", added);
         if added {
             enqueue(&state, JobKind::ArticleFavorited, article.id, auth.id).await?;
         }
-        let article = find(&state, &slug).await?;
-        Ok(Json(json!({"article": article_json(&article)})))
+        let article = find(&state, &slug, auth.id).await?;
+        Ok(Json(article_json(&article)))
     }
     .instrument(span)
     .await
@@ -266,15 +295,24 @@ pub async fn unfavorite(
     auth: AuthUser,
     AppPath(slug): AppPath<String>,
 ) -> Result<Json<Value>, AppError> {
-    let article = find(&state, &slug).await?;
+    let article = find(&state, &slug, auth.id).await?;
     articles::unfavorite(&state.db, auth.id, article.id).await?;
-    let article = find(&state, &slug).await?;
-    Ok(Json(json!({"article": article_json(&article)})))
+    let article = find(&state, &slug, auth.id).await?;
+    Ok(Json(article_json(&article)))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::slugify;
+    use super::{iso8601, slugify};
+
+    #[test]
+    fn timestamps_are_iso_8601_utc() {
+        assert_eq!(iso8601(0), "1970-01-01T00:00:00Z");
+        // The seed's example: 2025-12-27T06:42:14Z is 1,766,817,734 s.
+        assert_eq!(iso8601(1_766_817_734_123_456), "2025-12-27T06:42:14Z");
+        assert_eq!(iso8601(951_782_400_000_000), "2000-02-29T00:00:00Z");
+        assert_eq!(iso8601(-1), "1969-12-31T23:59:59Z");
+    }
 
     #[test]
     fn slugs_are_url_safe_and_unique() {

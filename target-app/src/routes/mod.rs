@@ -19,6 +19,8 @@ pub fn app(state: AppState) -> Router {
         .route("/api/login", post(users::login))
         .route("/api/logout", post(users::logout))
         .route("/api/user", get(users::current))
+        // Seed 002 writes the collection with a trailing slash; both forms answer, no redirect.
+        .route("/api/articles/", get(articles::list).post(articles::create))
         .route("/api/articles", get(articles::list).post(articles::create))
         .route(
             "/api/articles/{slug}",

@@ -15,7 +15,9 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize)]
 pub struct Register {
     email: String,
-    username: String,
+    /// Seed 002's field; `username` (this app's earlier name for it) is still accepted.
+    #[serde(alias = "username")]
+    name: String,
     password: String,
 }
 
@@ -37,7 +39,13 @@ fn valid_email(email: &str) -> bool {
         && !email.chars().any(char::is_whitespace)
 }
 
-/// `POST /api/register` -> 201 `{user, token}`.
+/// Seed 002's token object.
+fn token_json(access_token: &str) -> Value {
+    json!({"access_token": access_token, "token_type": "Bearer"})
+}
+
+/// `POST /api/register` -> 201 `{user: {id, email, name, bio, image}, token: {access_token,
+/// token_type}}`.
 pub async fn register(
     State(state): State<AppState>,
     AppJson(input): AppJson<Register>,
@@ -53,11 +61,11 @@ pub async fn register(
             state.metrics.auth("register", "invalid");
             return Err(AppError::Validation("email is not a valid address".into()));
         }
-        let username = input.username.trim();
-        if username.is_empty() || username.chars().count() > 64 {
+        let name = input.name.trim();
+        if name.is_empty() || name.chars().count() > 64 {
             state.metrics.auth("register", "invalid");
             return Err(AppError::Validation(
-                "username must be 1 to 64 characters".into(),
+                "name must be 1 to 64 characters".into(),
             ));
         }
         if input.password.chars().count() < 8 {
@@ -67,7 +75,7 @@ pub async fn register(
             ));
         }
         let hash = hash_password(input.password, state.password_cost).await?;
-        let id = match users::insert(&state.db, &email, username, &hash).await {
+        let id = match users::insert(&state.db, &email, name, &hash).await {
             Ok(id) => id,
             Err(e) if is_unique_violation(&e) => {
                 state.metrics.auth("register", "duplicate");
@@ -78,13 +86,16 @@ pub async fn register(
         tracing::Span::current().record("user.id", id);
         state.metrics.auth("register", "success");
         tracing::info!(user.id = id, "registered {email}");
-        let token = state.auth.issue(id)?;
+        let user = users::User {
+            id,
+            email,
+            name: name.to_string(),
+            bio: String::new(),
+            image: String::new(),
+        };
         Ok((
             StatusCode::CREATED,
-            Json(json!({
-                "user": {"id": id, "email": email, "username": username},
-                "token": token,
-            })),
+            Json(json!({"user": user, "token": token_json(&state.auth.issue(id)?)})),
         ))
     }
     .instrument(span)
@@ -120,7 +131,7 @@ pub async fn login(
         current.record("auth.outcome", "success");
         state.metrics.auth("login", "success");
         tracing::info!(user.id = user.id, "login succeeded for {email}");
-        let token = state.auth.issue(user.id)?;
+        let token = token_json(&state.auth.issue(user.id)?);
         Ok(Json(
             json!({"user": users::User::from(user), "token": token}),
         ))

@@ -176,12 +176,12 @@ pub fn assert_error(status: StatusCode, body: &Value, expected: StatusCode) -> S
 
 /// Registers a user and returns `(id, token)`.
 pub async fn register(app: &Router, email: &str) -> (i64, String) {
-    let body = format!(r#"{{"email":"{email}","username":"user","password":"correct horse"}}"#);
+    let body = format!(r#"{{"email":"{email}","name":"user","password":"correct horse"}}"#);
     let (status, json) = call(app, "POST", "/api/register", None, Some(&body)).await;
     assert_eq!(status, StatusCode::CREATED, "{json}");
     (
         json["user"]["id"].as_i64().unwrap(),
-        json["token"].as_str().unwrap().to_string(),
+        json["token"]["access_token"].as_str().unwrap().to_string(),
     )
 }
 
