@@ -40,7 +40,7 @@ pub struct Launch {
     pub port: Option<u16>,
     /// Readiness URL path or full URL with `{port}`.
     pub ready_url: String,
-    /// The built-in target's health must also report `"status": "ok"` (worker up).
+    /// The built-in target's health must also report `"status": "healthy"` (worker up).
     pub health_json: bool,
 }
 
@@ -270,6 +270,28 @@ pub struct Running {
     base_url: Option<String>,
 }
 
+/// A response body cut to one readable line.
+fn brief(body: &str) -> String {
+    const MAX: usize = 400;
+    let line = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    match line.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}...", &line[..cut]),
+        None => line,
+    }
+}
+
+/// An error with its causes (reqwest's own message says only "error sending request").
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 /// What stopping the target reported.
 #[derive(Debug, Default)]
 pub struct Stopped {
@@ -282,9 +304,17 @@ pub struct Stopped {
 impl Running {
     /// Starts the processes.
     pub fn start(launch: Launch) -> anyhow::Result<Self> {
-        let mut procs = vec![Proc::spawn("web", &launch.web, &launch.env)?];
+        let mut procs = vec![Proc::spawn(
+            "web",
+            &launch.web,
+            &super::roles::tagged(&launch.env, "web"),
+        )?];
         if let Some(worker) = &launch.worker {
-            procs.push(Proc::spawn("worker", worker, &launch.env)?);
+            procs.push(Proc::spawn(
+                "worker",
+                worker,
+                &super::roles::tagged(&launch.env, "worker"),
+            )?);
         }
         let base_url = launch.port.map(|p| format!("http://127.0.0.1:{p}"));
         Ok(Self {
@@ -315,6 +345,7 @@ impl Running {
     /// Waits until the readiness check passes, a process exits, or `timeout` passes.
     pub async fn wait_ready(&mut self, timeout: Duration) -> anyhow::Result<()> {
         let deadline = Instant::now() + timeout;
+        let mut last_answer = "none (the web process never said where it listens)".to_string();
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(2))
             .build()
@@ -354,30 +385,38 @@ impl Running {
                 } else {
                     format!("{base}{}", self.launch.ready_url)
                 };
-                if let Ok(response) = client.get(&url).send().await
-                    && response.status().is_success()
-                {
-                    // The answer must come from the target, not from whoever took its port.
-                    if let Some(port) = self.launch.port {
-                        let groups: Vec<u32> = self
-                            .procs
-                            .iter()
-                            .filter_map(|p| p.group.and_then(|g| u32::try_from(g).ok()))
-                            .collect();
-                        super::ports::check_ours(port, &groups)?;
+                match client.get(&url).send().await {
+                    Ok(response) if response.status().is_success() => {
+                        // The answer must come from the target, not from whoever took its port.
+                        if let Some(port) = self.launch.port {
+                            let groups: Vec<u32> = self
+                                .procs
+                                .iter()
+                                .filter_map(|p| p.group.and_then(|g| u32::try_from(g).ok()))
+                                .collect();
+                            super::ports::check_ours(port, &groups)?;
+                        }
+                        if !self.launch.health_json {
+                            return Ok(());
+                        }
+                        let body: serde_json::Value = response.json().await.unwrap_or_default();
+                        if body["status"] == "healthy" {
+                            return Ok(());
+                        }
+                        last_answer = format!("{url} answered {body}");
                     }
-                    if !self.launch.health_json {
-                        return Ok(());
+                    Ok(response) => {
+                        let code = response.status();
+                        let body = response.text().await.unwrap_or_default();
+                        last_answer = format!("{url} answered {code}: {}", brief(&body));
                     }
-                    let body: serde_json::Value = response.json().await.unwrap_or_default();
-                    if body["status"] == "ok" {
-                        return Ok(());
-                    }
+                    Err(e) => last_answer = format!("{url}: {}", error_chain(&e)),
                 }
             }
             if Instant::now() >= deadline {
                 anyhow::bail!(
-                    "the target was not ready within {timeout:?}; web stderr:\n  {}",
+                    "the target was not ready within {timeout:?}; last readiness check: \
+                     {last_answer}; web stderr:\n  {}",
                     self.procs[0].tail()
                 );
             }

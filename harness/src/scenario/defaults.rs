@@ -67,7 +67,9 @@ fn request(
     }
 }
 
-/// The built-in target-app's per-user set-up: register, log in (keeping the JWT), and create
+/// Seed 002's API, which the built-in target-app and the examples under `examples/` speak.
+///
+/// The per-user set-up: register, log in (keeping the JWT), and create
 /// one article (keeping its slug, so reads and favorites have something to hit).
 pub fn builtin_setup() -> Vec<RequestSpec> {
     let mut register = request(
@@ -76,7 +78,7 @@ pub fn builtin_setup() -> Vec<RequestSpec> {
         "/api/register",
         Some(
             r#"email = "user{user}-{run}@example.com"
-username = "user{user}"
+name = "User {user}"
 password = "correct horse battery""#,
         ),
         201,
@@ -94,13 +96,13 @@ password = "correct horse battery""#,
         ),
         200,
         1,
-        &[("token", "/token")],
+        &[("token", "/token/access_token")],
     );
     login.headers.clear();
     let first = request(
         "create_article",
         "POST",
-        "/api/articles",
+        "/api/articles/",
         Some(
             r#"title = "First article of user {user}"
 description = "written during set-up"
@@ -108,7 +110,7 @@ body = "Lorem ipsum dolor sit amet, consectetur adipiscing elit.""#,
         ),
         201,
         1,
-        &[("slug", "/article/slug")],
+        &[("slug", "/slug")],
     );
     vec![register, login, first]
 }
@@ -119,7 +121,7 @@ pub fn builtin_requests() -> Vec<RequestSpec> {
         request(
             "list_articles",
             "GET",
-            "/api/articles?per_page=20",
+            "/api/articles/?per_page=20",
             None,
             200,
             50,
@@ -137,7 +139,7 @@ pub fn builtin_requests() -> Vec<RequestSpec> {
         request(
             "create_article",
             "POST",
-            "/api/articles",
+            "/api/articles/",
             Some(
                 r#"title = "Article {seq} of user {user}"
 description = "load test"
@@ -145,7 +147,7 @@ body = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod 
             ),
             201,
             10,
-            &[("slug", "/article/slug")],
+            &[("slug", "/slug")],
         ),
         request(
             "favorite_article",

@@ -225,7 +225,7 @@ pub struct RequestSpec {
     /// Relative weight in the mix (default 1).
     #[serde(default = "defaults::weight")]
     pub weight: u32,
-    /// Variables to capture from the JSON response: name -> JSON pointer (`/article/slug`).
+    /// Variables to capture from the JSON response: name -> JSON pointer (`/slug`).
     #[serde(default)]
     pub capture: BTreeMap<String, String>,
 }

@@ -13,7 +13,11 @@ use super::{
 };
 
 /// Variables the harness sets itself; a variant may not set them.
-const HARNESS_OWNED: [&str; 2] = ["OTEL_EXPORTER_OTLP_ENDPOINT", "TARGET_APP_TOTALS_FILE"];
+const HARNESS_OWNED: [&str; 3] = [
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "TARGET_APP_TOTALS_FILE",
+    "OTELBENCH_RUN_DIR",
+];
 
 const METHODS: [&str; 6] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"];
 
@@ -110,7 +114,7 @@ fn check_requests(c: &mut Checker<'_>, line: Option<usize>, field: &str, request
                     line,
                     format!("{f}.capture.{name}"),
                     format!("{pointer:?} is not a JSON pointer"),
-                    "use a pointer such as /article/slug",
+                    "use a pointer such as /slug",
                 );
             }
         }
@@ -475,7 +479,7 @@ pub fn validate(path: &Path, text: &str, file: ScenarioFile) -> Result<Scenario,
                     *line,
                     format!("variants.{}.env.{key}", v.name),
                     "is set by the harness",
-                    "remove it (the harness points the target at its collector)",
+                    "remove it (the harness sets it for every run: the collector endpoint, the run directory)",
                 );
             }
         }
