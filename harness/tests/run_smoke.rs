@@ -83,11 +83,12 @@ async fn smoke_scenario_produces_sane_figures() {
         assert!(run.cpu.target_us_per_request > 0.0);
         assert!(run.cpu.generator_cores > 0.0);
         assert!(run.memory_mb["web"].mean > 1.0 && run.memory_mb["worker"].mean > 1.0);
-        assert!(run.jobs.enqueued > 0);
-        assert_eq!(
-            run.jobs.completed, run.jobs.enqueued,
-            "every job was processed"
-        );
+        let jobs = run
+            .jobs
+            .as_ref()
+            .expect("the built-in target reports its jobs");
+        assert!(jobs.enqueued > 0);
+        assert_eq!(jobs.completed, jobs.enqueued, "every job was processed");
         assert_eq!(run.placement.target_cpus, [1]);
     }
     let off = &runs[0];
@@ -107,9 +108,19 @@ async fn smoke_scenario_produces_sane_figures() {
         on.telemetry.traces_complete > 0,
         "web and worker spans joined in traces"
     );
+    let enqueued = on.jobs.as_ref().unwrap().enqueued;
     assert_eq!(
-        on.telemetry.traces_complete, on.jobs.enqueued,
+        on.telemetry.traces_complete, enqueued,
         "every job's trace is joined"
+    );
+    assert_eq!(
+        (on.telemetry.producer_spans, on.telemetry.consumer_spans),
+        (enqueued, enqueued),
+        "one producer and one consumer span per job at 100%"
+    );
+    assert_eq!(
+        on.telemetry.request_traces, on.load.requests_total,
+        "every request sampled, and only requests"
     );
     assert!(
         (0.95..=1.0).contains(&on.telemetry.observed_sampling_ratio),

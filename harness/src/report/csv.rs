@@ -76,11 +76,22 @@ const COLUMNS: &[Column] = &[
     ("target_spans_exported", |r| accounting(r, |s| s.exported)),
     ("target_spans_failed", |r| accounting(r, |s| s.failed)),
     ("target_spans_dropped", |r| accounting(r, |s| s.dropped)),
-    ("jobs_enqueued", |r| r.jobs.enqueued.to_string()),
-    ("jobs_completed", |r| r.jobs.completed.to_string()),
-    ("job_latency_p50_us", |r| r.jobs.latency_us.p50.to_string()),
-    ("job_latency_p99_us", |r| r.jobs.latency_us.p99.to_string()),
+    ("request_traces", |r| r.telemetry.request_traces.to_string()),
+    ("producer_spans", |r| r.telemetry.producer_spans.to_string()),
+    ("consumer_spans", |r| r.telemetry.consumer_spans.to_string()),
+    ("jobs_enqueued", |r| jobs(r, |j| j.enqueued)),
+    ("jobs_completed", |r| jobs(r, |j| j.completed)),
+    ("job_latency_p50_us", |r| jobs(r, |j| j.latency_us.p50)),
+    ("job_latency_p99_us", |r| jobs(r, |j| j.latency_us.p99)),
 ];
+
+/// A job figure, empty when the target does not report jobs.
+fn jobs(r: &RunResult, f: fn(&crate::results::Jobs) -> u64) -> String {
+    r.jobs
+        .as_ref()
+        .map(|j| f(j).to_string())
+        .unwrap_or_default()
+}
 
 fn accounting(r: &RunResult, f: fn(&crate::results::SpanAccounting) -> u64) -> String {
     r.telemetry

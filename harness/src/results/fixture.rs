@@ -116,6 +116,9 @@ pub fn run(variant: &str, repetition: u32, cpu: f64) -> RunResult {
             export_requests: if sampled > 0.0 { 40 } else { 0 },
             bytes_received: spans * 300,
             traces_complete: (requests as f64 * 0.25 * sampled) as u64,
+            request_traces: (requests as f64 * sampled) as u64,
+            producer_spans: (requests as f64 * 0.25 * sampled) as u64,
+            consumer_spans: (requests as f64 * 0.25 * sampled) as u64,
             observed_sampling_ratio: sampled,
             target_spans: (sampled > 0.0).then_some(SpanAccounting {
                 produced: spans,
@@ -126,7 +129,7 @@ pub fn run(variant: &str, repetition: u32, cpu: f64) -> RunResult {
                 failed_calls: 0,
             }),
         },
-        jobs: Jobs::default(),
+        jobs: Some(Jobs::default()),
         placement: Placement {
             generator_cpus: vec![0],
             target_cpus: vec![1],

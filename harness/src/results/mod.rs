@@ -143,8 +143,11 @@ pub struct RunResult {
     pub memory_mb: BTreeMap<String, Memory>,
     /// What the collector received.
     pub telemetry: Telemetry,
-    /// Background jobs (built-in target).
-    pub jobs: Jobs,
+    /// Background jobs, as the target reports them (the built-in target-app); `null` for a
+    /// target that does not (a command target): see `telemetry.producer_spans` and
+    /// `consumer_spans` for what its sampled traces show.
+    #[serde(default)]
+    pub jobs: Option<Jobs>,
     /// Placement actually used.
     pub placement: Placement,
     /// The collector: kind, the fault it played, and its own cost when it is a process.
@@ -327,9 +330,20 @@ pub struct Telemetry {
     /// Bytes received: over HTTP as sent (compressed when the client compressed); over gRPC
     /// the decoded message size, so gRPC compression does not show here.
     pub bytes_received: u64,
-    /// Traces with spans from two services (web and worker joined).
+    /// Traces with spans from two processes (web and worker joined), told apart by their
+    /// role (`otelbench.role`), else by `service.name`.
     pub traces_complete: u64,
-    /// Distinct traces received / requests sent over the whole run.
+    /// Traces holding a server span of the web role: the sampled requests.
+    #[serde(default)]
+    pub request_traces: u64,
+    /// Producer spans received (jobs enqueued in sampled traces).
+    #[serde(default)]
+    pub producer_spans: u64,
+    /// Consumer spans received (jobs run in sampled traces).
+    #[serde(default)]
+    pub consumer_spans: u64,
+    /// Sampled requests (`request_traces`) / requests sent over the whole run; distinct traces
+    /// / requests when the target sent no server span at all.
     pub observed_sampling_ratio: f64,
     /// Spans the target processes produced, exported, failed to export and dropped, from
     /// their shutdown totals (`null` for targets that do not report them).

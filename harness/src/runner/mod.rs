@@ -11,6 +11,7 @@ pub mod interrupt;
 pub mod placement;
 pub mod ports;
 pub mod redact;
+pub mod roles;
 pub mod sampler;
 pub mod storage;
 pub mod target;
@@ -409,6 +410,7 @@ fn launch(
             let port = target::free_port()?;
             env.extend(extra.clone());
             env.extend(variant.env.clone());
+            env.extend(storage_env.clone());
             env.insert(port_env.clone(), port.to_string());
             env.insert("OTEL_EXPORTER_OTLP_ENDPOINT".into(), endpoint.into());
             Ok(Launch {
@@ -460,16 +462,17 @@ async fn run_one(
             postgres_url,
             redis_url,
             ..
-        } => match storage::prepare(*db, *queue, postgres_url, redis_url).await {
-            Ok(s) => Some(s),
-            Err(e) => {
-                collector.stop().await;
-                return Ok(failed_run(scenario, variant, planned, &format!("{e:#}")));
-            }
-        },
-        TargetSpec::Command { .. } => None,
+        } => storage::prepare(*db, *queue, postgres_url, redis_url).await,
+        TargetSpec::Command { .. } => storage::scratch(),
     };
-    let storage_env = storage.as_ref().map(|s| s.env.clone()).unwrap_or_default();
+    let storage = match storage {
+        Ok(s) => s,
+        Err(e) => {
+            collector.stop().await;
+            return Ok(failed_run(scenario, variant, planned, &format!("{e:#}")));
+        }
+    };
+    let storage_env = storage.env.clone();
     // A command target's port can be taken between choosing it and the target binding it:
     // then the target is started again on another port (a few times at most).
     let mut launches = 0;
@@ -497,9 +500,7 @@ async fn run_one(
         other => other,
     };
     collector.stop().await;
-    if let Some(s) = storage {
-        s.remove().await;
-    }
+    storage.remove().await;
     result
 }
 
@@ -777,17 +778,19 @@ async fn measure(
             export_requests: counts.export_requests,
             bytes_received: counts.bytes_received,
             traces_complete: counts.traces_complete,
-            observed_sampling_ratio: if measured.requests_total == 0 {
-                0.0
-            } else {
-                counts.traces as f64 / measured.requests_total as f64
-            },
+            request_traces: counts.request_traces,
+            producer_spans: counts.producer_spans,
+            consumer_spans: counts.consumer_spans,
+            observed_sampling_ratio: stats::delivery::sampling_ratio(
+                counts.request_traces,
+                counts.traces,
+                measured.requests_total,
+            ),
             target_spans,
         },
-        jobs: Jobs {
-            enqueued: web
-                .and_then(|t| t["jobs"]["enqueued"].as_u64())
-                .unwrap_or(0),
+        // Only a target that reports its totals (the built-in one) knows its jobs.
+        jobs: web.map(|web| Jobs {
+            enqueued: web["jobs"]["enqueued"].as_u64().unwrap_or(0),
             completed: worker
                 .and_then(|t| t["jobs"]["completed"].as_u64())
                 .unwrap_or(0),
@@ -799,7 +802,7 @@ async fn measure(
                     .and_then(|t| t["jobs"]["queue_latency_us"]["p99"].as_u64())
                     .unwrap_or(0),
             },
-        },
+        }),
         placement: ctx.placement.clone(),
         collector: collector_run,
     })
@@ -846,7 +849,7 @@ fn failed_run(
         cpu: Cpu::default(),
         memory_mb: BTreeMap::new(),
         telemetry: Telemetry::default(),
-        jobs: Jobs::default(),
+        jobs: None,
         placement: Placement::default(),
         collector: CollectorRun {
             fault: variant.fault.map(|f| f.to_string()),

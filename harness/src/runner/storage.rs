@@ -1,6 +1,7 @@
-//! Fresh storage for every run of the built-in target, removed afterwards: a SQLite file in a
-//! temporary directory, or a PostgreSQL database created for the run; Redis queues get a queue
-//! name of their own.
+//! Fresh storage for every run, removed afterwards. Every target gets an empty directory of its
+//! own (`OTELBENCH_RUN_DIR`, shared by its web and worker: a command target keeps its SQLite file
+//! there). The built-in target also gets its database: a SQLite file in that directory, or a
+//! PostgreSQL database created for the run; Redis queues get a queue name of their own.
 
 use std::collections::BTreeMap;
 
@@ -12,7 +13,8 @@ use crate::scenario::{DbKind, QueueKind};
 /// What a run's target gets, and what to remove afterwards.
 #[derive(Debug)]
 pub struct Storage {
-    /// Environment for the target (`DATABASE_URL`, `QUEUE_URL`, `QUEUE_NAME`).
+    /// Environment for the target (`OTELBENCH_RUN_DIR`; for the built-in target also
+    /// `DATABASE_URL`, `QUEUE_URL`, `QUEUE_NAME`).
     pub env: BTreeMap<String, String>,
     dir: tempfile::TempDir,
     postgres: Option<(String, String)>,
@@ -25,23 +27,42 @@ fn with_database(admin_url: &str, db: &str) -> String {
     format!("{base}/{db}")
 }
 
-/// Prepares storage for one run.
+/// The variable naming the run's own empty directory.
+pub const RUN_DIR: &str = "OTELBENCH_RUN_DIR";
+
+fn run_dir() -> anyhow::Result<tempfile::TempDir> {
+    tempfile::Builder::new()
+        .prefix("otelbench-run-")
+        .tempdir()
+        .context("creating a temporary directory for the run")
+}
+
+/// A command target's storage: only its directory.
+pub fn scratch() -> anyhow::Result<Storage> {
+    let dir = run_dir()?;
+    let env = BTreeMap::from([(RUN_DIR.to_string(), dir.path().display().to_string())]);
+    Ok(Storage {
+        env,
+        dir,
+        postgres: None,
+        redis: None,
+    })
+}
+
+/// Prepares the built-in target's storage for one run.
 pub async fn prepare(
     db: DbKind,
     queue: Option<QueueKind>,
     postgres_url: &str,
     redis_url: &str,
 ) -> anyhow::Result<Storage> {
-    let dir = tempfile::Builder::new()
-        .prefix("otelbench-run-")
-        .tempdir()
-        .context("creating a temporary directory for the run's database")?;
+    let dir = run_dir()?;
     let queue = queue.unwrap_or(match db {
         DbKind::Sqlite => QueueKind::Sqlite,
         DbKind::Postgres => QueueKind::Postgres,
     });
     let run = format!("{}_{:08x}", std::process::id(), rand::random::<u32>());
-    let mut env = BTreeMap::new();
+    let mut env = BTreeMap::from([(RUN_DIR.to_string(), dir.path().display().to_string())]);
     let mut postgres = None;
     let needs_pg = db == DbKind::Postgres || queue == QueueKind::Postgres;
     let pg_url = if needs_pg {

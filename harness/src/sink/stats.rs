@@ -1,4 +1,8 @@
-//! What the sink received: counts, and an index of trace ids by service.
+//! What the sink received: counts, and an index of trace ids by the processes that sent them.
+//!
+//! A process is told apart by its role (the `otelbench.role` resource attribute the harness sets
+//! through `OTEL_RESOURCE_ATTRIBUTES`), else by its `service.name`: a web and a worker that share
+//! one service name still join.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -52,8 +56,19 @@ pub struct SinkCounts {
     pub malformed_requests: u64,
     /// Distinct trace ids seen.
     pub traces: u64,
-    /// Traces with spans from at least two services (web and worker joined in one trace).
+    /// Traces with spans from at least two processes (web and worker joined in one trace):
+    /// two roles, or two service names where a process has no role.
     pub traces_complete: u64,
+    /// Traces that hold a server span of the web role (of any process without a role): the
+    /// requests that were sampled. A worker's own background traces (broker polling) are not.
+    #[serde(default)]
+    pub request_traces: u64,
+    /// Producer spans (a job enqueued, as the sampled traces show it).
+    #[serde(default)]
+    pub producer_spans: u64,
+    /// Consumer spans (a job run).
+    #[serde(default)]
+    pub consumer_spans: u64,
     /// Spans whose trace could not be indexed because [`MAX_TRACES`] traces already were (a
     /// long-lived `otelbench sink`); `traces` and `traces_complete` leave them out.
     #[serde(default)]
@@ -71,15 +86,34 @@ pub struct SinkCounts {
 /// 5,000 req/s for a minute needs 300,000.
 pub const MAX_TRACES: usize = 1_000_000;
 
-/// Distinct service names told apart (indexes are `u16`); further names share the last index.
+/// Distinct processes (roles or service names) told apart (indexes are `u16`); further ones
+/// share the last index.
 const MAX_SERVICES: usize = u16::MAX as usize;
+
+/// The resource attribute naming the role (`web` or `worker`) of the process that sent a span.
+pub const ROLE_ATTRIBUTE: &str = "otelbench.role";
+
+/// OTLP span kinds.
+const SERVER: i32 = 2;
+const PRODUCER: i32 = 4;
+const CONSUMER: i32 = 5;
+
+/// What the index knows of one trace.
+#[derive(Debug, Default)]
+struct TraceEntry {
+    /// The processes that sent spans in it (indexes into `Inner::processes`).
+    processes: Vec<u16>,
+    /// It holds a server span of the web role.
+    request: bool,
+}
 
 #[derive(Debug, Default)]
 struct Inner {
     counts: SinkCounts,
-    /// Trace id -> the services that sent spans in it (interned as indexes into `services`).
-    traces: HashMap<[u8; 16], Vec<u16>>,
-    services: Vec<String>,
+    /// Trace id -> what is known of it.
+    traces: HashMap<[u8; 16], TraceEntry>,
+    /// Interned process keys: `role:<role>` or `service:<service.name>`.
+    processes: Vec<String>,
     spans: Vec<SpanRecord>,
     log_bodies: Vec<(String, String)>,
     /// A flapping collector's last return, while no export has been accepted since.
@@ -112,17 +146,21 @@ pub struct SinkStats {
     max_traces: Option<usize>,
 }
 
-fn service_name(resource: Option<&Resource>) -> String {
+/// A string attribute of a resource.
+fn resource_string(resource: Option<&Resource>, key: &str) -> Option<String> {
     resource
         .into_iter()
         .flat_map(|r| r.attributes.iter())
-        .find(|kv| kv.key == "service.name")
+        .find(|kv| kv.key == key)
         .and_then(|kv| kv.value.as_ref())
         .and_then(|v| match &v.value {
             Some(Value::StringValue(s)) => Some(s.clone()),
             _ => None,
         })
-        .unwrap_or_else(|| "unknown".to_string())
+}
+
+fn service_name(resource: Option<&Resource>) -> String {
+    resource_string(resource, "service.name").unwrap_or_else(|| "unknown".to_string())
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -213,11 +251,15 @@ impl SinkStats {
         inner.accepted(bytes);
         for rs in &request.resource_spans {
             let service = service_name(rs.resource.as_ref());
-            let index = if let Some(i) = inner.services.iter().position(|s| *s == service) {
+            let role = resource_string(rs.resource.as_ref(), ROLE_ATTRIBUTE);
+            // Server spans of this process are requests unless it is a role other than web.
+            let serves_requests = role.as_deref().is_none_or(|r| r == "web");
+            let key = role.map_or_else(|| format!("service:{service}"), |r| format!("role:{r}"));
+            let index = if let Some(i) = inner.processes.iter().position(|s| *s == key) {
                 i
-            } else if inner.services.len() < MAX_SERVICES {
-                inner.services.push(service.clone());
-                inner.services.len() - 1
+            } else if inner.processes.len() < MAX_SERVICES {
+                inner.processes.push(key);
+                inner.processes.len() - 1
             } else {
                 MAX_SERVICES - 1
             };
@@ -225,6 +267,11 @@ impl SinkStats {
             for ss in &rs.scope_spans {
                 for span in &ss.spans {
                     inner.counts.spans_received += 1;
+                    match span.kind {
+                        PRODUCER => inner.counts.producer_spans += 1,
+                        CONSUMER => inner.counts.consumer_spans += 1,
+                        _ => {}
+                    }
                     let Ok(id) = <[u8; 16]>::try_from(span.trace_id.as_slice()) else {
                         continue;
                     };
@@ -233,12 +280,16 @@ impl SinkStats {
                         inner.counts.spans_untracked += 1;
                         continue;
                     }
-                    let services = inner.traces.entry(id).or_default();
-                    if !services.contains(&index) {
-                        services.push(index);
-                        if services.len() == 2 {
+                    let entry = inner.traces.entry(id).or_default();
+                    if !entry.processes.contains(&index) {
+                        entry.processes.push(index);
+                        if entry.processes.len() == 2 {
                             inner.counts.traces_complete += 1;
                         }
+                    }
+                    if span.kind == SERVER && serves_requests && !entry.request {
+                        entry.request = true;
+                        inner.counts.request_traces += 1;
                     }
                     if self.keep_spans {
                         inner.spans.push(SpanRecord {
@@ -495,5 +546,70 @@ mod tests {
         assert_eq!(c.bytes_received, 210);
         assert_eq!(stats.spans()[0].trace_id, "01".repeat(16));
         assert_eq!(stats.spans()[0].service, "web");
+    }
+
+    /// One export from a process with `service.name` = `service` and, optionally, a role: one
+    /// span of each kind in `kinds`, all in trace `trace`.
+    fn from_process(
+        service: &str,
+        role: Option<&str>,
+        trace: u8,
+        kinds: &[i32],
+    ) -> ExportTraceServiceRequest {
+        let mut request = request(service, trace, kinds.len());
+        let rs = &mut request.resource_spans[0];
+        if let Some(role) = role {
+            rs.resource.as_mut().unwrap().attributes.push(KeyValue {
+                key: ROLE_ATTRIBUTE.into(),
+                value: Some(AnyValue {
+                    value: Some(Value::StringValue(role.into())),
+                }),
+                ..Default::default()
+            });
+        }
+        for (span, kind) in rs.scope_spans[0].spans.iter_mut().zip(kinds) {
+            span.kind = *kind;
+        }
+        request
+    }
+
+    #[test]
+    fn web_and_worker_sharing_one_service_name_join_by_role() {
+        // Regression for issue 14: one service name for both processes gave 0 joined traces.
+        let stats = SinkStats::default();
+        stats.record_traces(&from_process("app", Some("web"), 1, &[SERVER, PRODUCER]), 1);
+        stats.record_traces(&from_process("app", Some("worker"), 1, &[CONSUMER, 1]), 1);
+        stats.record_traces(&from_process("app", Some("web"), 2, &[SERVER]), 1);
+        let c = stats.counts();
+        assert_eq!((c.traces, c.traces_complete), (2, 1));
+        assert_eq!((c.producer_spans, c.consumer_spans), (1, 1));
+        // Without roles, one service name is one process: nothing joins.
+        let untagged = SinkStats::default();
+        untagged.record_traces(&from_process("app", None, 1, &[SERVER]), 1);
+        untagged.record_traces(&from_process("app", None, 1, &[CONSUMER]), 1);
+        assert_eq!(untagged.counts().traces_complete, 0);
+    }
+
+    #[test]
+    fn only_traces_with_a_web_server_span_are_requests() {
+        // Regression for issue 14: a worker's broker polling starts traces of its own, which made
+        // the observed sampling ratio 1.40 at 100%.
+        let stats = SinkStats::default();
+        stats.record_traces(
+            &from_process("app", Some("web"), 1, &[SERVER, 1, SERVER]),
+            1,
+        );
+        stats.record_traces(&from_process("app", Some("web"), 1, &[SERVER]), 1);
+        for trace in 2..=5 {
+            stats.record_traces(&from_process("app", Some("worker"), trace, &[3]), 1);
+        }
+        stats.record_traces(&from_process("app", Some("worker"), 6, &[SERVER]), 1);
+        stats.record_traces(&from_process("app", Some("web"), 7, &[1]), 1);
+        let c = stats.counts();
+        assert_eq!(c.traces, 7);
+        assert_eq!(c.request_traces, 1, "one request, counted once");
+        // A process without a role serves requests (a sink used on its own).
+        stats.record_traces(&from_process("other", None, 8, &[SERVER]), 1);
+        assert_eq!(stats.counts().request_traces, 2);
     }
 }

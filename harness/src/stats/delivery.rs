@@ -20,6 +20,10 @@ pub struct Delivery {
     pub traces_complete: f64,
     /// Distinct traces / requests.
     pub observed_sampling_ratio: f64,
+    /// Jobs enqueued and completed (medians), when the target reports them.
+    pub jobs: Option<[f64; 2]>,
+    /// Producer and consumer spans received (medians): the jobs the sampled traces show.
+    pub job_spans: [f64; 2],
     /// Metric data points received.
     pub metric_points: f64,
     /// Log records received.
@@ -85,6 +89,22 @@ fn check(runs: &[&RunResult]) -> Option<AccountingCheck> {
         worst_gap: worst.1,
         consistent: gaps.iter().all(|(e, g)| g.abs() <= tolerance(*e)),
     })
+}
+
+/// The observed sampling ratio: sampled requests (traces with the web's server span) per request
+/// sent; distinct traces per request when the target sent no server span at all (its own
+/// instrumentation names no server side).
+pub fn sampling_ratio(request_traces: u64, traces: u64, requests: u64) -> f64 {
+    let sampled = if request_traces == 0 {
+        traces
+    } else {
+        request_traces
+    };
+    if requests == 0 {
+        0.0
+    } else {
+        sampled as f64 / requests as f64
+    }
 }
 
 /// The median of `f` over `runs` (0 for none).
@@ -176,6 +196,18 @@ pub fn delivery(results: &Results) -> Vec<Delivery> {
                     }
                 }),
                 traces_complete: med(&runs, |r| r.telemetry.traces_complete as f64),
+                jobs: {
+                    let reported: Vec<&RunResult> =
+                        runs.iter().copied().filter(|r| r.jobs.is_some()).collect();
+                    let job = |f: fn(&crate::results::Jobs) -> u64| {
+                        med(&reported, |r| r.jobs.as_ref().map_or(0.0, |j| f(j) as f64))
+                    };
+                    (!reported.is_empty()).then(|| [job(|j| j.enqueued), job(|j| j.completed)])
+                },
+                job_spans: [
+                    med(&runs, |r| r.telemetry.producer_spans as f64),
+                    med(&runs, |r| r.telemetry.consumer_spans as f64),
+                ],
                 observed_sampling_ratio: med(&runs, |r| r.telemetry.observed_sampling_ratio),
                 metric_points: med(&runs, |r| r.telemetry.metric_points_received as f64),
                 log_records: med(&runs, |r| r.telemetry.log_records_received as f64),

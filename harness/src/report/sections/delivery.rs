@@ -101,8 +101,11 @@ pub fn section(results: &Results, delivery: &[Delivery]) -> Section {
             para(
                 "Medians over valid runs, counted over the whole run (warm-up included: export \
                  batches ignore window edges). Traces complete: traces in which a web span and a \
-                 worker span share the trace id. Observed sampling: distinct traces received / \
-                 requests sent. Delivered: spans received / spans the target produced. \
+                 worker span share the trace id (processes told apart by the otelbench.role \
+                 resource attribute the harness adds to OTEL_RESOURCE_ATTRIBUTES, so one \
+                 service.name for both still joins). Observed sampling: traces holding a server \
+                 span of the web / requests sent (a worker's own background traces do not \
+                 count). Delivered: spans received / spans the target produced. \
                  Accounting, checked in every run (valid or not): spans produced = received + \
                  dropped + failed, within 1% (at least 10 spans); an export whose answer was \
                  lost after the collector counted it is both received and failed. Failed span exports: export calls \
@@ -113,6 +116,9 @@ pub fn section(results: &Results, delivery: &[Delivery]) -> Section {
         ]
     };
     let mut blocks = blocks;
+    if !delivery.is_empty() {
+        blocks.extend(jobs(delivery));
+    }
     let collectors: Vec<Vec<Vec<String>>> = delivery
         .iter()
         .filter_map(|d| {
@@ -147,5 +153,85 @@ pub fn section(results: &Results, delivery: &[Delivery]) -> Section {
     Section {
         title: "Telemetry delivery".into(),
         blocks,
+    }
+}
+
+/// Background jobs: the target's own count where it reports one, and what the sampled traces
+/// show (producer and consumer spans) for any target.
+fn jobs(delivery: &[Delivery]) -> Vec<Block> {
+    let rows = delivery
+        .iter()
+        .map(|d| {
+            vec![
+                cell(d.variant.clone()),
+                cell(d.jobs.map_or_else(
+                    || "–".to_string(),
+                    |[e, c]| format!("{} / {}", format::count(e), format::count(c)),
+                )),
+                cell(format!(
+                    "{} / {}",
+                    format::count(d.job_spans[0]),
+                    format::count(d.job_spans[1])
+                )),
+                cell(format::count(d.traces_complete)),
+            ]
+        })
+        .collect();
+    let unreported = delivery.iter().any(|d| d.jobs.is_none());
+    let mut note = "Medians over valid runs, whole run. Producer / consumer spans: the jobs \
+                    enqueued and run that the sampled traces show (all of them at 100% sampling)."
+        .to_string();
+    if unreported {
+        note.push_str(
+            " A dash: the target does not report its jobs (only the built-in target-app \
+             does), so the spans are what is known of them.",
+        );
+    }
+    vec![
+        Block::Table(Table {
+            header: [
+                "Configuration",
+                "Jobs enqueued / completed (target's count)",
+                "Producer / consumer spans",
+                "Traces complete",
+            ]
+            .map(String::from)
+            .to_vec(),
+            numeric: vec![false, true, true, true],
+            rows,
+        }),
+        para(&note),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::document::Block;
+    use crate::results::fixture;
+
+    #[test]
+    fn jobs_a_target_does_not_report_are_a_dash_with_the_reason() {
+        let mut results = fixture::results();
+        for run in &mut results.runs {
+            run.jobs = None;
+        }
+        let delivery = crate::stats::delivery::delivery(&results);
+        let blocks = jobs(&delivery);
+        let Block::Table(table) = &blocks[0] else {
+            panic!("a table first")
+        };
+        for row in &table.rows {
+            assert_eq!(row[1], cell("–"), "{row:?}");
+        }
+        let text = format!("{:?}", blocks[1]);
+        assert!(text.contains("does not report its jobs"), "{text}");
+        // With the target's own count, no dash and no excuse.
+        let reported = jobs(&crate::stats::delivery::delivery(&fixture::results()));
+        let Block::Table(table) = &reported[0] else {
+            panic!("a table first")
+        };
+        assert!(table.rows.iter().all(|r| r[1] != cell("–")));
+        assert!(!format!("{:?}", reported[1]).contains("does not report"));
     }
 }
