@@ -1,0 +1,1 @@
+"""FastAPI + Celery example service for otelbench (see ../README.md)."""

@@ -1,0 +1,1 @@
+"""Flask + Celery example service for otelbench (see ../README.md)."""
