@@ -15,6 +15,9 @@ if [[ ! -x "$venv/bin/opentelemetry-instrument" ]]; then
 fi
 cd "$here"
 export PATH="$venv/bin:$PATH"
+# The shared service (../seedapp) and this example's web layer (app/).
+export PYTHONPATH="$here/..:$here${PYTHONPATH:+:$PYTHONPATH}"
+export SEEDAPP_EXAMPLE="$name" SEEDAPP_DIR="$here"
 
 # Defaults only: whatever the caller set wins.
 export OTEL_SERVICE_NAME="${OTEL_SERVICE_NAME:-$name-example}"
@@ -30,8 +33,8 @@ case "${1:-}" in
              --no-access-log --timeout-graceful-shutdown 10 --factory app.web:create_app) ;;
   worker)
     # solo pool: tasks run in the instrumented process itself (no fork after instrumentation).
-    # The node name <queue>@<host> is what app/health.py pings.
-    command=(celery --app app.tasks worker --pool solo --purge --hostname "$name@%h"
+    # The node name <queue>@<host> is what seedapp/health.py pings.
+    command=(celery --app seedapp.tasks worker --pool solo --purge --hostname "$name@%h"
              --without-gossip --without-mingle --without-heartbeat --loglevel WARNING) ;;
   *)
     echo "usage: $0 web|worker" >&2

@@ -28,7 +28,7 @@ fn scenario(dir: &Path, edit: impl Fn(String) -> String) -> Option<PathBuf> {
     let text = text
         .replace("\"examples/", &format!("\"{}/examples/", root.display()))
         .replace("repetitions = 3", "repetitions = 1")
-        .replace("rate = 100 ", "rate = 40 ")
+        .replace("rate = 50 ", "rate = 40 ")
         .replace("warmup_s = 3", "warmup_s = 2")
         .replace("duration_s = 8", "duration_s = 4");
     let path = dir.join("flask-celery.toml");

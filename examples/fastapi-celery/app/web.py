@@ -1,4 +1,4 @@
-"""The FastAPI app: the API's routes over service.py. uvicorn runs `app.web:create_app` (--factory).
+"""The FastAPI app: the API's routes over seedapp/service.py. uvicorn runs `app.web:create_app` (--factory).
 
 No telemetry set-up here: opentelemetry-instrument instruments FastAPI, SQLAlchemy, Celery,
 Redis and logging once per process, before this module is imported, and FastAPI's
@@ -17,11 +17,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from . import health, service
-from .auth import user_id_from
-from .db import create_tables
-from .errors import ApiError, error_body
-from .telemetry import configure_logging
+from seedapp import health, service
+from seedapp.auth import user_id_from
+from seedapp.db import create_tables
+from seedapp.errors import ApiError, error_body
+from seedapp.telemetry import configure_logging
 
 log = logging.getLogger(__name__)
 api = APIRouter(prefix="/api")

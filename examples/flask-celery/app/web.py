@@ -1,4 +1,4 @@
-"""The Flask app: the API's routes over service.py. gunicorn runs `app.web:create_app()`.
+"""The Flask app: the API's routes over seedapp/service.py. gunicorn runs `app.web:create_app()`.
 
 No telemetry set-up here: opentelemetry-instrument instruments Flask, SQLAlchemy, Celery,
 Redis and logging once per process, before this module is imported, and Flask's
@@ -10,11 +10,11 @@ import logging
 from flask import Blueprint, Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from . import health, service
-from .auth import user_id_from
-from .db import create_tables
-from .errors import ApiError, error_body
-from .telemetry import configure_logging
+from seedapp import health, service
+from seedapp.auth import user_id_from
+from seedapp.db import create_tables
+from seedapp.errors import ApiError, error_body
+from seedapp.telemetry import configure_logging
 
 log = logging.getLogger(__name__)
 api = Blueprint("api", __name__, url_prefix="/api")

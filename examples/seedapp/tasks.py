@@ -1,7 +1,7 @@
 """The Celery app (Redis broker, no result backend) and the worker's task.
 
 The web imports this module to send tasks; the worker runs it:
-    celery -A app.tasks worker --pool=solo   (see run.sh)
+    celery -A seedapp.tasks worker --pool=solo   (see the examples' run.sh)
 """
 
 import logging

@@ -3,14 +3,16 @@
 import os
 from pathlib import Path
 
-EXAMPLE_DIR = Path(__file__).resolve().parent.parent
+# The example running this process (run.sh sets both): its name and its folder.
+EXAMPLE = os.environ.get("SEEDAPP_EXAMPLE", "seedapp")
+EXAMPLE_DIR = Path(os.environ.get("SEEDAPP_DIR", Path(__file__).resolve().parent.parent))
 
-SERVICE_NAME = os.environ.get("OTEL_SERVICE_NAME") or "flask-celery-example"
+SERVICE_NAME = os.environ.get("OTEL_SERVICE_NAME") or f"{EXAMPLE}-example"
 SERVICE_VERSION = "1.0.0"
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 # The Celery queue and worker node name: both examples can share one Redis database.
-CELERY_QUEUE = "flask-celery"
+CELERY_QUEUE = EXAMPLE
 
 JWT_SECRET = os.environ.get("JWT_SECRET", "development-secret-for-loopback-only")
 JWT_TTL_S = 24 * 3600
