@@ -280,18 +280,6 @@ fn brief(body: &str) -> String {
     }
 }
 
-/// An error with its causes (reqwest's own message says only "error sending request").
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
 /// What stopping the target reported.
 #[derive(Debug, Default)]
 pub struct Stopped {
@@ -410,7 +398,8 @@ impl Running {
                         let body = response.text().await.unwrap_or_default();
                         last_answer = format!("{url} answered {code}: {}", brief(&body));
                     }
-                    Err(e) => last_answer = format!("{url}: {}", error_chain(&e)),
+                    // With its causes: reqwest's own message says only "error sending request".
+                    Err(e) => last_answer = format!("{url}: {:#}", anyhow::Error::new(e)),
                 }
             }
             if Instant::now() >= deadline {

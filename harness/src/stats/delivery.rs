@@ -18,7 +18,7 @@ pub struct Delivery {
     pub spans_per_request: f64,
     /// Traces with web and worker spans joined.
     pub traces_complete: f64,
-    /// Distinct traces / requests.
+    /// Sampled requests (traces holding the web's server span) / requests.
     pub observed_sampling_ratio: f64,
     /// Jobs enqueued and completed (medians), when the target reports them.
     pub jobs: Option<[f64; 2]>,
@@ -224,6 +224,15 @@ pub fn delivery(results: &Results) -> Vec<Delivery> {
 mod tests {
     use super::*;
     use crate::results::fixture;
+
+    #[test]
+    fn the_sampling_ratio_counts_sampled_requests_and_falls_back_to_traces() {
+        // 40 of 400 requests sampled; 25 more traces the worker started on its own.
+        assert_eq!(sampling_ratio(40, 65, 400), 0.1);
+        // A target that names no server span: distinct traces are all there is.
+        assert_eq!(sampling_ratio(0, 65, 400), 65.0 / 400.0);
+        assert_eq!(sampling_ratio(0, 0, 0), 0.0);
+    }
 
     #[test]
     fn medians_per_variant_with_target_accounting() {
