@@ -81,6 +81,27 @@ async fn smoke_scenario_produces_sane_figures() {
             );
         }
         assert!(run.cpu.target_us_per_request > 0.0);
+        // The target's work after the window (its shutdown, and at 100% its last export) is
+        // read, and counted beyond the variant's shutdown at rest.
+        let idle = &results.idle_shutdown[&run.variant];
+        assert!(idle.error.is_none(), "{:?}", idle.error);
+        assert_eq!(
+            idle.after_us.keys().collect::<Vec<_>>(),
+            ["web", "worker"],
+            "both processes' shutdown at rest"
+        );
+        let whole: f64 = run.cpu.after_window_us.values().sum();
+        assert!(whole > 0.0, "{}: no CPU after the window", run.variant);
+        let beyond = run
+            .cpu
+            .after_window_us_per_request
+            .expect("the after-window CPU was read");
+        let idle_total: f64 = idle.after_us.values().sum();
+        assert!(
+            (beyond * run.load.requests as f64 - (whole - idle_total)).abs() < 1.0,
+            "{}: {beyond} µs/request beyond the shutdown at rest",
+            run.variant
+        );
         assert!(run.cpu.generator_cores > 0.0);
         assert!(run.memory_mb["web"].mean > 1.0 && run.memory_mb["worker"].mean > 1.0);
         let jobs = run

@@ -45,6 +45,12 @@ const COLUMNS: &[Column] = &[
     ("cpu_us_per_request", |r| {
         format!("{:.2}", r.cpu.target_us_per_request)
     }),
+    ("cpu_after_window_us_per_request", |r| {
+        r.cpu
+            .after_window_us_per_request
+            .map(|us| format!("{us:.2}"))
+            .unwrap_or_default()
+    }),
     ("target_cores", |r| format!("{:.4}", r.cpu.target_cores)),
     ("generator_cores", |r| {
         format!("{:.4}", r.cpu.generator_cores)

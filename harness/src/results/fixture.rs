@@ -89,6 +89,8 @@ pub fn run(variant: &str, repetition: u32, cpu: f64) -> RunResult {
                 ("worker".to_string(), cpu * 0.2),
             ]
             .into(),
+            after_window_us_per_request: None,
+            after_window_us: BTreeMap::new(),
         },
         memory_mb: [
             (
@@ -197,6 +199,7 @@ pub fn results() -> Results {
         calibration: None,
         cost_model: None,
         speed: None,
+        idle_shutdown: BTreeMap::new(),
         machine_check: Some(super::MachineCheck {
             hypervisor: true,
             cpus_online: 2,

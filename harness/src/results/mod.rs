@@ -59,6 +59,42 @@ pub struct Results {
     /// it can give valid latency at the scenario's rate (`otelbench doctor` runs the same check).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub machine_check: Option<MachineCheck>,
+    /// Per variant, its target started and stopped at rest: the shutdown cost that a run's work
+    /// after the window is counted beyond (`cpu.after_window_us_per_request`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub idle_shutdown: BTreeMap<String, IdleShutdown>,
+}
+
+/// One variant's shutdown at rest.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct IdleShutdown {
+    /// CPU each process used from a second after it was ready until it had exited, µs: the
+    /// median of `repeats` starts and stops.
+    pub after_us: BTreeMap<String, f64>,
+    /// How many times the target was started and stopped at rest.
+    #[serde(default)]
+    pub repeats: usize,
+    /// Why it could not be measured (then the variant's runs have no after-window figure).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl IdleShutdown {
+    /// One line for the terminal.
+    pub fn describe(&self) -> String {
+        match &self.error {
+            Some(e) => format!("shutdown at rest not measured ({e}): no after-window CPU"),
+            None => format!(
+                "shutdown at rest (median of {}): {}",
+                self.repeats,
+                self.after_us
+                    .iter()
+                    .map(|(p, us)| format!("{p} {:.1} ms", us / 1e3))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
 }
 
 impl Results {
@@ -281,11 +317,12 @@ pub struct PerRequest {
     pub latency_us: Latency,
 }
 
-/// CPU in the measured window.
+/// CPU in the measured window, and the target's after it.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Cpu {
-    /// CPU time of all target processes (and their descendants) / requests measured, µs. Read
-    /// per thread in nanoseconds (`/proc/PID/task/TID/schedstat`), not in 10 ms clock ticks.
+    /// CPU time of all target processes (and their descendants) in the window / requests
+    /// measured, µs. Read per thread in nanoseconds (`/proc/PID/task/TID/schedstat`), not in
+    /// 10 ms clock ticks. See [`Cpu::total_us_per_request`] for the figure the statistics use.
     pub target_us_per_request: f64,
     /// Target CPU / wall time (cores).
     pub target_cores: f64,
@@ -302,6 +339,26 @@ pub struct Cpu {
     /// `target_us_per_request` split by target process (`web`, `worker`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub per_process_us_per_request: BTreeMap<String, f64>,
+    /// CPU the target used after the window until it had exited, / requests measured, µs: the
+    /// exporters' last batches, the final metric export and the shutdown flush, beyond what the
+    /// same variant's processes use to shut down at rest (`idle_shutdown`), so that a fixed
+    /// shutdown cost is not divided among the requests. `null` when either could not be read
+    /// (see `runner::after_window`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_window_us_per_request: Option<f64>,
+    /// CPU each target process used after the window until it had exited, µs (all of it).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub after_window_us: BTreeMap<String, f64>,
+}
+
+impl Cpu {
+    /// The target's CPU per request measured, window and after (`cpu_with_after_window` in the
+    /// statistics): the work the window's requests caused, whether the target did it in the
+    /// window or flushed it later. Results written before the after-window reading existed count
+    /// the window alone.
+    pub fn total_us_per_request(&self) -> f64 {
+        self.target_us_per_request + self.after_window_us_per_request.unwrap_or(0.0)
+    }
 }
 
 /// One process's RSS over the window, MB.

@@ -156,7 +156,7 @@ impl RunCollector {
                     .collect();
                 let mut proc = Proc::spawn(PROCESS, &argv, &env)?;
                 if let Err(e) = wait_listening(&mut proc, &[grpc_port, http_port]).await {
-                    proc.stop(STOP_GRACE).await;
+                    let _ = proc.stop(STOP_GRACE).await;
                     return Err(e);
                 }
                 Ok(Self {
@@ -209,7 +209,7 @@ impl RunCollector {
     /// sink's counts stop changing. Returns a problem if the process did not stop cleanly.
     pub async fn drain(&mut self) -> Option<String> {
         let problem = match self.rotel.as_mut() {
-            Some(p) => p.stop(STOP_GRACE).await,
+            Some(p) => p.stop(STOP_GRACE).await.0,
             None => None,
         };
         if let Some(sink) = &self.sink {
@@ -244,7 +244,7 @@ impl RunCollector {
     /// Stops everything that is still running.
     pub async fn stop(mut self) {
         if let Some(p) = self.rotel.as_mut() {
-            p.stop(STOP_GRACE).await;
+            let _ = p.stop(STOP_GRACE).await;
         }
         if let Some(sink) = self.sink.take() {
             let _ = sink.stop().await;

@@ -98,7 +98,7 @@ fn children_of(pid: u32) -> Vec<u32> {
 }
 
 /// `roots` and all their descendants, each labelled with its root's name.
-fn process_trees(roots: &[(String, u32)]) -> Vec<(String, u32)> {
+pub(super) fn process_trees(roots: &[(String, u32)]) -> Vec<(String, u32)> {
     let mut out = Vec::new();
     for (name, root) in roots {
         let mut stack = vec![*root];
@@ -187,6 +187,11 @@ impl CpuTracker {
     /// Every process of the trees as of the latest walk: (tree name, pid).
     pub fn processes(&self) -> &[(String, u32)] {
         &self.tree
+    }
+
+    /// Every process of the trees now (walks them afresh): (tree name, pid).
+    pub fn walk(&self) -> Vec<(String, u32)> {
+        process_trees(&self.roots)
     }
 
     /// RSS of all the trees' processes now, MB (walks the trees afresh).

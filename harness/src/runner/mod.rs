@@ -2,6 +2,7 @@
 //! warm up, measure (load, CPU, RSS), stop the target so it flushes, let the sink settle,
 //! record, and rewrite results.json before the next run.
 
+pub mod after_window;
 pub mod attempts;
 pub mod awake;
 pub mod collector;
@@ -195,6 +196,7 @@ pub async fn run(
         cost_model: None,
         speed: None,
         machine_check: None,
+        idle_shutdown: BTreeMap::new(),
     };
     // Written before the first run, so a bad output path fails at once.
     results::writer::write(&options.out_dir, &results)?;
@@ -228,6 +230,16 @@ pub async fn run(
     let mut budget = attempts::Budget::new(scenario.retries, total);
     for (i, planned) in runs.into_iter().enumerate() {
         let variant = &scenario.variants[planned.variant];
+        if !results.idle_shutdown.contains_key(&variant.name) {
+            // Only an interrupt stops the control; a failure is recorded in it.
+            let Ok(control) = idle_shutdown(&ctx, variant, &mut cancel).await else {
+                results.interrupted = true;
+                break;
+            };
+            eprintln!("otelbench: {}: {}", variant.name, control.describe());
+            results.idle_shutdown.insert(variant.name.clone(), control);
+        }
+        let idle = results.idle_shutdown.get(&variant.name).cloned();
         let place = attempts::run_place(
             &mut results,
             &mut budget,
@@ -244,7 +256,7 @@ pub async fn run(
                         String::new()
                     }
                 );
-                run_one(&ctx, variant, planned, &mut cancel).await
+                run_one(&ctx, variant, planned, idle.as_ref(), &mut cancel).await
             },
             |results, again| {
                 if let Some(run) = results.runs.last() {
@@ -338,11 +350,16 @@ fn one_line(run: &RunResult) -> String {
         Some(r) => format!("INVALID: {r}"),
     };
     format!(
-        "{:.0} req/s, p50 {} µs, p99 {} µs, target CPU {:.0} µs/request, {} spans received; {status}",
+        "{:.0} req/s, p50 {} µs, p99 {} µs, target CPU {:.0} µs/request{}, {} spans received; \
+         {status}",
         run.load.achieved_rps,
         run.latency_us.p50,
         run.latency_us.p99,
         run.cpu.target_us_per_request,
+        run.cpu
+            .after_window_us_per_request
+            .map(|us| format!(" ({us:+.1} after the window)"))
+            .unwrap_or_default(),
         run.telemetry.spans_received
     )
 }
@@ -426,62 +443,202 @@ fn launch(
 }
 
 /// One run. Cleans up (target, sink, storage) on every path, including interruption.
+/// What a target needs around it for one lifetime: its collector and its storage.
+struct Setup {
+    collector: RunCollector,
+    storage: storage::Storage,
+    endpoint: String,
+}
+
+impl Setup {
+    /// Starts the collector and prepares storage; the error says which failed and why (it
+    /// fails the run, not the plan).
+    async fn prepare(ctx: &Ctx<'_>, variant: &Variant) -> Result<Self, String> {
+        let scenario = ctx.scenario;
+        let http = variant
+            .env
+            .get("OTEL_EXPORTER_OTLP_PROTOCOL")
+            .is_some_and(|p| p.starts_with("http"));
+        let collector = RunCollector::start(
+            &scenario.collector,
+            variant.fault,
+            ctx.resolved.rotel.as_deref(),
+            &target_prefix(scenario),
+        )
+        .await
+        .map_err(|e| format!("{e:#}"))?;
+        let endpoint = collector.endpoint(http);
+        let storage = match &scenario.target {
+            TargetSpec::Builtin {
+                db,
+                queue,
+                postgres_url,
+                redis_url,
+                ..
+            } => storage::prepare(*db, *queue, postgres_url, redis_url).await,
+            TargetSpec::Command { .. } => storage::scratch(),
+        };
+        match storage {
+            Ok(storage) => Ok(Self {
+                collector,
+                storage,
+                endpoint,
+            }),
+            Err(e) => {
+                collector.stop().await;
+                Err(format!("{e:#}"))
+            }
+        }
+    }
+
+    /// The target's launch for `variant` in this setup.
+    fn launch(&self, ctx: &Ctx<'_>, variant: &Variant) -> anyhow::Result<Launch> {
+        launch(
+            ctx.scenario,
+            ctx.resolved,
+            variant,
+            &self.endpoint,
+            &self.storage.env,
+        )
+    }
+
+    async fn teardown(self) {
+        self.collector.stop().await;
+        self.storage.remove().await;
+    }
+}
+
+/// The variant's target started and stopped at rest, [`IDLE_CONTROLS`] times: what its processes
+/// use after a moment of idleness until they have exited (their shutdown without any request's
+/// work), µs by process, the median of the repeats. A run's work after the window is counted
+/// beyond this (see `after_window`). Only an interrupt is an error.
+async fn idle_shutdown(
+    ctx: &Ctx<'_>,
+    variant: &Variant,
+    cancel: &mut watch::Receiver<bool>,
+) -> anyhow::Result<results::IdleShutdown> {
+    let mut repeats = Vec::new();
+    for _ in 0..IDLE_CONTROLS {
+        match idle_shutdown_once(ctx, variant, cancel).await? {
+            Ok(after_us) => repeats.push(after_us),
+            Err(e) => {
+                return Ok(results::IdleShutdown {
+                    error: Some(redact::credentials(&e)),
+                    ..results::IdleShutdown::default()
+                });
+            }
+        }
+    }
+    Ok(results::IdleShutdown {
+        after_us: after_window::median_per_process(&repeats),
+        repeats: repeats.len(),
+        error: None,
+    })
+}
+
+/// Starts and stops at rest: one control reading of [`idle_shutdown`] (the inner error says
+/// why it could not be made).
+async fn idle_shutdown_once(
+    ctx: &Ctx<'_>,
+    variant: &Variant,
+    cancel: &mut watch::Receiver<bool>,
+) -> anyhow::Result<Result<BTreeMap<String, f64>, String>> {
+    let setup = match Setup::prepare(ctx, variant).await {
+        Ok(s) => s,
+        Err(e) => return Ok(Err(e)),
+    };
+    let result = async {
+        let mut running = Running::start(setup.launch(ctx, variant)?)?;
+        let ready = tokio::select! {
+            r = running.wait_ready(ready_timeout(ctx.scenario)) => r,
+            () = interrupt::interrupted(cancel) => Err(Interrupted.into()),
+        };
+        if let Err(e) = ready {
+            running.stop(STOP_GRACE).await;
+            return Err(e);
+        }
+        let at_rest = tokio::select! {
+            () = tokio::time::sleep(IDLE_BEFORE_STOP) => true,
+            () = interrupt::interrupted(cancel) => false,
+        };
+        let at_end = after_window::lifetime_so_far_us(&cpu::process_trees(&running.pids()));
+        let stopped = running.stop(STOP_GRACE).await;
+        if !at_rest {
+            return Err(Interrupted.into());
+        }
+        if let Some(problem) = stopped.problems.first() {
+            anyhow::bail!("{problem}");
+        }
+        let mut after_us = BTreeMap::new();
+        for (name, whole) in &stopped.whole_life_us {
+            let after = after_window::after_window_us(at_end.get(name).copied(), Some(*whole))
+                .with_context(|| format!("the {name} process's CPU could not be read"))?;
+            after_us.insert(name.clone(), after);
+        }
+        Ok(after_us)
+    }
+    .await;
+    setup.teardown().await;
+    match result {
+        Err(e) if e.is::<Interrupted>() => Err(e),
+        Err(e) => Ok(Err(format!("{e:#}"))),
+        Ok(after_us) => Ok(Ok(after_us)),
+    }
+}
+
+/// How long the idle-shutdown control leaves the ready target alone before stopping it.
+const IDLE_BEFORE_STOP: Duration = Duration::from_secs(1);
+
+/// Control readings per variant: one reading on this VM can be several times the usual (a
+/// worker's 6.5 ms shutdown read once as 29 ms), and it would bias every run of the variant.
+const IDLE_CONTROLS: usize = 3;
+
+/// How long a target gets to become ready.
+fn ready_timeout(scenario: &Scenario) -> Duration {
+    match &scenario.target {
+        TargetSpec::Command {
+            ready_timeout_s, ..
+        } => Duration::from_secs(*ready_timeout_s),
+        TargetSpec::Builtin { .. } => Duration::from_secs(60),
+    }
+}
+
 async fn run_one(
     ctx: &Ctx<'_>,
     variant: &Variant,
     planned: PlannedRun,
+    idle: Option<&results::IdleShutdown>,
     cancel: &mut watch::Receiver<bool>,
 ) -> anyhow::Result<RunResult> {
-    let (scenario, resolved) = (ctx.scenario, ctx.resolved);
+    let scenario = ctx.scenario;
     if *cancel.borrow() {
         return Err(Interrupted.into());
     }
-    let http = variant
-        .env
-        .get("OTEL_EXPORTER_OTLP_PROTOCOL")
-        .is_some_and(|p| p.starts_with("http"));
-    // A collector that cannot start is a failed run, like a target that cannot.
-    let mut collector = match RunCollector::start(
-        &scenario.collector,
-        variant.fault,
-        resolved.rotel.as_deref(),
-        &target_prefix(scenario),
-    )
-    .await
-    {
-        Ok(c) => c,
-        Err(e) => return Ok(failed_run(scenario, variant, planned, &format!("{e:#}"))),
-    };
-    let endpoint = collector.endpoint(http);
-    // Storage that cannot be prepared (a database server down, say) fails this run, not the
-    // plan.
-    let storage = match &scenario.target {
-        TargetSpec::Builtin {
-            db,
-            queue,
-            postgres_url,
-            redis_url,
-            ..
-        } => storage::prepare(*db, *queue, postgres_url, redis_url).await,
-        TargetSpec::Command { .. } => storage::scratch(),
-    };
-    let storage = match storage {
+    // A collector that cannot start, or storage that cannot be prepared (a database server
+    // down, say), fails this run, like a target that cannot start; not the plan.
+    let mut setup = match Setup::prepare(ctx, variant).await {
         Ok(s) => s,
-        Err(e) => {
-            collector.stop().await;
-            return Ok(failed_run(scenario, variant, planned, &format!("{e:#}")));
-        }
+        Err(e) => return Ok(failed_run(scenario, variant, planned, &e)),
     };
-    let storage_env = storage.env.clone();
     // A command target's port can be taken between choosing it and the target binding it:
     // then the target is started again on another port (a few times at most).
     let mut launches = 0;
     let result = loop {
         launches += 1;
-        let launched =
-            launch(scenario, resolved, variant, &endpoint, &storage_env).and_then(Running::start);
+        let launched = setup.launch(ctx, variant).and_then(Running::start);
         let result = match launched {
-            Ok(running) => measure(ctx, variant, planned, running, &mut collector, cancel).await,
+            Ok(running) => {
+                measure(
+                    ctx,
+                    variant,
+                    planned,
+                    running,
+                    idle,
+                    &mut setup.collector,
+                    cancel,
+                )
+                .await
+            }
             Err(e) => Err(e),
         };
         match result {
@@ -499,8 +656,7 @@ async fn run_one(
         }
         other => other,
     };
-    collector.stop().await;
-    storage.remove().await;
+    setup.teardown().await;
     result
 }
 
@@ -519,18 +675,13 @@ async fn measure(
     variant: &Variant,
     planned: PlannedRun,
     mut running: Running,
+    idle: Option<&results::IdleShutdown>,
     collector: &mut RunCollector,
     cancel: &mut watch::Receiver<bool>,
 ) -> anyhow::Result<RunResult> {
     let (scenario, progress) = (ctx.scenario, ctx.progress);
-    let ready_timeout = match &scenario.target {
-        TargetSpec::Command {
-            ready_timeout_s, ..
-        } => Duration::from_secs(*ready_timeout_s),
-        TargetSpec::Builtin { .. } => Duration::from_secs(60),
-    };
     let ready = tokio::select! {
-        r = running.wait_ready(ready_timeout) => r,
+        r = running.wait_ready(ready_timeout(scenario)) => r,
         () = interrupt::interrupted(cancel) => {
             running.stop(STOP_GRACE).await;
             return Err(Interrupted.into());
@@ -627,6 +778,21 @@ async fn measure(
     let collector_us = window.target_us.remove(collector::PROCESS);
     let collector_rss = window.rss_mb.remove(collector::PROCESS);
     let per_process_us = &window.target_us;
+    // Every target process, or none: a partial sum would look like a small figure.
+    let after_window_us: Option<BTreeMap<String, f64>> = per_process_us
+        .keys()
+        .map(|name| {
+            after_window::after_window_us(
+                window.lifetime_at_end_us.get(name).copied(),
+                stopped.whole_life_us.get(name).copied(),
+            )
+            .map(|us| (name.clone(), us))
+        })
+        .collect();
+    let after_window = after_window_us
+        .as_ref()
+        .zip(idle)
+        .and_then(|(run, idle)| after_window::beyond_idle_us(run, &idle.after_us));
     let target_us: f64 = per_process_us.values().sum();
     let per_request = |us: f64| {
         if measured.requests == 0 {
@@ -765,6 +931,8 @@ async fn measure(
                     (name.clone(), per)
                 })
                 .collect(),
+            after_window_us_per_request: after_window.map(per_request),
+            after_window_us: after_window_us.unwrap_or_default(),
         },
         memory_mb: window
             .rss_mb

@@ -61,6 +61,8 @@ pub struct WindowSamples {
     pub harness_us: f64,
     /// RSS samples per target process tree (the process and its descendants), MB.
     pub rss_mb: BTreeMap<String, Vec<f64>>,
+    /// Each tree's lifetime CPU at the window's last reading, µs (see `after_window`).
+    pub lifetime_at_end_us: BTreeMap<String, f64>,
 }
 
 /// Reading interval.
@@ -165,6 +167,7 @@ fn sample_window(
         }
     }
     out.wall_s = (last - first).as_secs_f64();
+    out.lifetime_at_end_us = super::after_window::lifetime_so_far_us(&target.walk());
     out.target_us = target.totals_us();
     (out.generator_us, out.sink_us, out.harness_us) = own.totals_us();
     out

@@ -201,12 +201,18 @@ impl Proc {
     }
 
     /// SIGTERM to the group, then SIGKILL after `grace`; a problem if it did not stop cleanly.
-    /// Whatever the group still holds once its leader has exited is killed.
-    pub(super) async fn stop(&mut self, grace: Duration) -> Option<String> {
+    /// Whatever the group still holds once its leader has exited is killed. Also returns the
+    /// process's whole-life CPU, µs, read as the harness reaps it (see `after_window`).
+    pub(super) async fn stop(&mut self, grace: Duration) -> (Option<String>, Option<f64>) {
+        let before = super::after_window::reaped_children_us();
         self.signal_group(Signal::SIGTERM);
         let problem = self.await_exit(grace).await;
+        // Read before the watchdog is reaped: its time is not the target's.
+        let whole_life = super::after_window::reaped_children_us()
+            .zip(before)
+            .map(|(after, before)| after - before);
         self.reap_group();
-        problem
+        (problem, whole_life)
     }
 
     async fn await_exit(&mut self, grace: Duration) -> Option<String> {
@@ -287,6 +293,8 @@ pub struct Stopped {
     pub totals: BTreeMap<String, serde_json::Value>,
     /// Problems while stopping (non-zero exit, SIGKILL needed).
     pub problems: Vec<String>,
+    /// Each process's whole-life CPU (itself and the descendants it reaped), µs, by name.
+    pub whole_life_us: BTreeMap<String, f64>,
 }
 
 impl Running {
@@ -417,8 +425,10 @@ impl Running {
     pub async fn stop(mut self, grace: Duration) -> Stopped {
         let mut stopped = Stopped::default();
         for p in &mut self.procs {
-            if let Some(problem) = p.stop(grace).await {
-                stopped.problems.push(problem);
+            let (problem, whole_life) = p.stop(grace).await;
+            stopped.problems.extend(problem);
+            if let Some(us) = whole_life {
+                stopped.whole_life_us.insert(p.name.to_string(), us);
             }
         }
         // Let the readers take the final lines.

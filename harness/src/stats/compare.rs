@@ -168,6 +168,23 @@ pub fn compare(
             eb.cpu_model, eb.cores, en.cpu_model, en.cores
         ));
     }
+    let counts_after = |r: &Results| {
+        r.runs
+            .iter()
+            .any(|run| run.cpu.after_window_us_per_request.is_some())
+    };
+    if counts_after(base) != counts_after(new) {
+        let (with, without) = if counts_after(base) {
+            ("BASE", "NEW")
+        } else {
+            ("NEW", "BASE")
+        };
+        warnings.push(format!(
+            "{with} has the target's work after the window (its shutdown flush), {without} does \
+             not (made by an earlier otelbench): `cpu_with_after_window` is compared only where \
+             both have it"
+        ));
+    }
     let variants = &base.scenario.variants;
     let mut gb = super::group(&base.runs, variants);
     let mut gn = super::group(&new.runs, variants);
@@ -353,6 +370,43 @@ mod tests {
         assert_eq!(verdict("cpu_adjusted"), Verdict::Regression);
         // The machine's drift hides it in raw CPU.
         assert_eq!(verdict("cpu_per_request"), Verdict::Inconclusive);
+    }
+
+    #[test]
+    fn work_after_the_window_has_its_own_metric_and_a_file_without_it_is_named() {
+        let base = speedy();
+        let mut new = speedy();
+        for r in new.runs.iter_mut().filter(|r| r.variant == "100%") {
+            // The same window, plus a shutdown flush of a fifth of it.
+            r.cpu.after_window_us_per_request = Some(r.cpu.target_us_per_request * 0.2);
+        }
+        let c = compare(&base, &new, &default_gate()).unwrap();
+        // The default gate judges the window's CPU, which did not change.
+        assert_eq!(c.outcome(false), Outcome::Pass);
+        assert!(
+            c.warnings
+                .iter()
+                .any(|w| w.starts_with("NEW has the target's work after the window")),
+            "{:?}",
+            c.warnings
+        );
+        assert!(
+            !c.rows.iter().any(|r| r.metric == "cpu_with_after_window"),
+            "BASE cannot be judged on it"
+        );
+        // Both with it (and a steady machine): a fifth more after the window is a regression of
+        // that metric.
+        let mut before = fixture::results();
+        for r in &mut before.runs {
+            r.cpu.after_window_us_per_request = Some(0.0);
+        }
+        let mut after = before.clone();
+        for r in after.runs.iter_mut().filter(|r| r.variant == "100%") {
+            r.cpu.after_window_us_per_request = Some(r.cpu.target_us_per_request * 0.2);
+        }
+        let gate = parse_gate("cpu_with_after_window=5%").unwrap();
+        let c = compare(&before, &after, &gate).unwrap();
+        assert_eq!(c.outcome(false), Outcome::Fail, "{:?}", c.rows);
     }
 
     #[test]

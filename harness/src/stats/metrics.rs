@@ -46,6 +46,13 @@ pub const METRICS: &[MetricDef] = &[
         Worse::Higher,
         0.05,
     ),
+    def(
+        "cpu_with_after_window",
+        "CPU per request, with the work after the window",
+        "µs",
+        Worse::Higher,
+        0.05,
+    ),
     def("p50", "p50 latency", "µs", Worse::Higher, 0.05),
     def("p90", "p90 latency", "µs", Worse::Higher, 0.05),
     def("p99", "p99 latency", "µs", Worse::Higher, 0.10),
@@ -97,6 +104,12 @@ pub fn lookup(name: &str) -> Option<&'static MetricDef> {
 pub fn extract(run: &RunResult) -> BTreeMap<String, f64> {
     let mut m = BTreeMap::new();
     m.insert("cpu_per_request".into(), run.cpu.target_us_per_request);
+    if run.cpu.after_window_us_per_request.is_some() {
+        m.insert(
+            "cpu_with_after_window".into(),
+            run.cpu.total_us_per_request(),
+        );
+    }
     m.insert("p50".into(), run.latency_us.p50 as f64);
     m.insert("p90".into(), run.latency_us.p90 as f64);
     m.insert("p99".into(), run.latency_us.p99 as f64);

@@ -63,7 +63,12 @@ pub fn all(results: &Results) -> Section {
                 cell(format!("{:.1}", r.load.achieved_rps)),
                 cell(format::value("p50", r.latency_us.p50 as f64)),
                 cell(format::value("p99", r.latency_us.p99 as f64)),
-                cell(format!("{:.1} µs", r.cpu.target_us_per_request)),
+                cell(match r.cpu.after_window_us_per_request {
+                    Some(after) => {
+                        format!("{:.1} µs ({after:+.1} after)", r.cpu.target_us_per_request)
+                    }
+                    None => format!("{:.1} µs", r.cpu.target_us_per_request),
+                }),
                 cell(format!("{rss:.1} MB")),
                 cell(format::count(r.telemetry.spans_received as f64)),
                 cell(format::value("p99", r.load.lag_us.p99 as f64)),
