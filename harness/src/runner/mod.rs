@@ -8,12 +8,14 @@ pub mod awake;
 pub mod collector;
 pub mod cpu;
 pub mod health;
+mod idle_shutdown;
 pub mod interrupt;
 pub mod placement;
 pub mod ports;
 pub mod redact;
 pub mod roles;
 pub mod sampler;
+mod setup;
 pub mod storage;
 pub mod target;
 
@@ -36,7 +38,8 @@ use crate::scenario::{CollectorSpec, Model, Scenario, TargetSpec, Variant};
 use crate::stats;
 
 use self::collector::RunCollector;
-use self::target::{Launch, Running};
+use self::setup::Setup;
+use self::target::Running;
 
 /// Launches of a command target whose port another process took, before the run fails.
 const PORT_TRIES: u32 = 3;
@@ -232,7 +235,7 @@ pub async fn run(
         let variant = &scenario.variants[planned.variant];
         if !results.idle_shutdown.contains_key(&variant.name) {
             // Only an interrupt stops the control; a failure is recorded in it.
-            let Ok(control) = idle_shutdown(&ctx, variant, &mut cancel).await else {
+            let Ok(control) = idle_shutdown::idle_shutdown(&ctx, variant, &mut cancel).await else {
                 results.interrupted = true;
                 break;
             };
@@ -364,235 +367,6 @@ fn one_line(run: &RunResult) -> String {
     )
 }
 
-/// The placement prefix (`taskset ...`) of the target's processes.
-fn target_prefix(scenario: &Scenario) -> Vec<String> {
-    if scenario.placement.pin {
-        placement::taskset_prefix(&scenario.placement.target_cpus)
-    } else {
-        Vec::new()
-    }
-}
-
-/// Everything a run needs to launch the target.
-fn launch(
-    scenario: &Scenario,
-    resolved: &ResolvedTarget,
-    variant: &Variant,
-    endpoint: &str,
-    storage_env: &BTreeMap<String, String>,
-) -> anyhow::Result<Launch> {
-    let prefix = target_prefix(scenario);
-    let with_prefix = |argv: Vec<String>| prefix.iter().cloned().chain(argv).collect::<Vec<_>>();
-    let mut env: BTreeMap<String, String> = BTreeMap::new();
-    // A clean environment apart from what a process needs to run at all.
-    for key in ["PATH", "HOME", "LANG", "TMPDIR"] {
-        if let Ok(v) = std::env::var(key) {
-            env.insert(key.into(), v);
-        }
-    }
-    match &scenario.target {
-        TargetSpec::Builtin { env: extra, .. } => {
-            let bin = resolved
-                .target_app
-                .clone()
-                .context("target-app binary not resolved")?
-                .display()
-                .to_string();
-            // Cheap password hashing unless the scenario says otherwise: a load test should not
-            // mostly measure Argon2 (see the README).
-            env.insert("PASSWORD_HASH_MEMORY_KIB".into(), "64".into());
-            env.insert("PASSWORD_HASH_ITERATIONS".into(), "1".into());
-            env.extend(storage_env.clone());
-            env.extend(extra.clone());
-            env.extend(variant.env.clone());
-            env.insert("PORT".into(), "0".into());
-            env.insert("OTEL_EXPORTER_OTLP_ENDPOINT".into(), endpoint.into());
-            Ok(Launch {
-                web: with_prefix(vec![bin.clone(), "web".into()]),
-                worker: Some(with_prefix(vec![bin, "worker".into()])),
-                env,
-                port: None,
-                ready_url: "/api/health".into(),
-                health_json: true,
-            })
-        }
-        TargetSpec::Command {
-            command,
-            worker_command,
-            env: extra,
-            ready_url,
-            port_env,
-            ..
-        } => {
-            let port = target::free_port()?;
-            env.extend(extra.clone());
-            env.extend(variant.env.clone());
-            env.extend(storage_env.clone());
-            env.insert(port_env.clone(), port.to_string());
-            env.insert("OTEL_EXPORTER_OTLP_ENDPOINT".into(), endpoint.into());
-            Ok(Launch {
-                web: with_prefix(command.clone()),
-                worker: worker_command.clone().map(with_prefix),
-                env,
-                port: Some(port),
-                ready_url: ready_url.clone(),
-                health_json: false,
-            })
-        }
-    }
-}
-
-/// One run. Cleans up (target, sink, storage) on every path, including interruption.
-/// What a target needs around it for one lifetime: its collector and its storage.
-struct Setup {
-    collector: RunCollector,
-    storage: storage::Storage,
-    endpoint: String,
-}
-
-impl Setup {
-    /// Starts the collector and prepares storage; the error says which failed and why (it
-    /// fails the run, not the plan).
-    async fn prepare(ctx: &Ctx<'_>, variant: &Variant) -> Result<Self, String> {
-        let scenario = ctx.scenario;
-        let http = variant
-            .env
-            .get("OTEL_EXPORTER_OTLP_PROTOCOL")
-            .is_some_and(|p| p.starts_with("http"));
-        let collector = RunCollector::start(
-            &scenario.collector,
-            variant.fault,
-            ctx.resolved.rotel.as_deref(),
-            &target_prefix(scenario),
-        )
-        .await
-        .map_err(|e| format!("{e:#}"))?;
-        let endpoint = collector.endpoint(http);
-        let storage = match &scenario.target {
-            TargetSpec::Builtin {
-                db,
-                queue,
-                postgres_url,
-                redis_url,
-                ..
-            } => storage::prepare(*db, *queue, postgres_url, redis_url).await,
-            TargetSpec::Command { .. } => storage::scratch(),
-        };
-        match storage {
-            Ok(storage) => Ok(Self {
-                collector,
-                storage,
-                endpoint,
-            }),
-            Err(e) => {
-                collector.stop().await;
-                Err(format!("{e:#}"))
-            }
-        }
-    }
-
-    /// The target's launch for `variant` in this setup.
-    fn launch(&self, ctx: &Ctx<'_>, variant: &Variant) -> anyhow::Result<Launch> {
-        launch(
-            ctx.scenario,
-            ctx.resolved,
-            variant,
-            &self.endpoint,
-            &self.storage.env,
-        )
-    }
-
-    async fn teardown(self) {
-        self.collector.stop().await;
-        self.storage.remove().await;
-    }
-}
-
-/// The variant's target started and stopped at rest, [`IDLE_CONTROLS`] times: what its processes
-/// use after a moment of idleness until they have exited (their shutdown without any request's
-/// work), µs by process, the median of the repeats. A run's work after the window is counted
-/// beyond this (see `after_window`). Only an interrupt is an error.
-async fn idle_shutdown(
-    ctx: &Ctx<'_>,
-    variant: &Variant,
-    cancel: &mut watch::Receiver<bool>,
-) -> anyhow::Result<results::IdleShutdown> {
-    let mut repeats = Vec::new();
-    for _ in 0..IDLE_CONTROLS {
-        match idle_shutdown_once(ctx, variant, cancel).await? {
-            Ok(after_us) => repeats.push(after_us),
-            Err(e) => {
-                return Ok(results::IdleShutdown {
-                    error: Some(redact::credentials(&e)),
-                    ..results::IdleShutdown::default()
-                });
-            }
-        }
-    }
-    Ok(results::IdleShutdown {
-        after_us: after_window::median_per_process(&repeats),
-        repeats: repeats.len(),
-        error: None,
-    })
-}
-
-/// Starts and stops at rest: one control reading of [`idle_shutdown`] (the inner error says
-/// why it could not be made).
-async fn idle_shutdown_once(
-    ctx: &Ctx<'_>,
-    variant: &Variant,
-    cancel: &mut watch::Receiver<bool>,
-) -> anyhow::Result<Result<BTreeMap<String, f64>, String>> {
-    let setup = match Setup::prepare(ctx, variant).await {
-        Ok(s) => s,
-        Err(e) => return Ok(Err(e)),
-    };
-    let result = async {
-        let mut running = Running::start(setup.launch(ctx, variant)?)?;
-        let ready = tokio::select! {
-            r = running.wait_ready(ready_timeout(ctx.scenario)) => r,
-            () = interrupt::interrupted(cancel) => Err(Interrupted.into()),
-        };
-        if let Err(e) = ready {
-            running.stop(STOP_GRACE).await;
-            return Err(e);
-        }
-        let at_rest = tokio::select! {
-            () = tokio::time::sleep(IDLE_BEFORE_STOP) => true,
-            () = interrupt::interrupted(cancel) => false,
-        };
-        let at_end = after_window::lifetime_so_far_us(&cpu::process_trees(&running.pids()));
-        let stopped = running.stop(STOP_GRACE).await;
-        if !at_rest {
-            return Err(Interrupted.into());
-        }
-        if let Some(problem) = stopped.problems.first() {
-            anyhow::bail!("{problem}");
-        }
-        let mut after_us = BTreeMap::new();
-        for (name, whole) in &stopped.whole_life_us {
-            let after = after_window::after_window_us(at_end.get(name).copied(), Some(*whole))
-                .with_context(|| format!("the {name} process's CPU could not be read"))?;
-            after_us.insert(name.clone(), after);
-        }
-        Ok(after_us)
-    }
-    .await;
-    setup.teardown().await;
-    match result {
-        Err(e) if e.is::<Interrupted>() => Err(e),
-        Err(e) => Ok(Err(format!("{e:#}"))),
-        Ok(after_us) => Ok(Ok(after_us)),
-    }
-}
-
-/// How long the idle-shutdown control leaves the ready target alone before stopping it.
-const IDLE_BEFORE_STOP: Duration = Duration::from_secs(1);
-
-/// Control readings per variant: one reading on this VM can be several times the usual (a
-/// worker's 6.5 ms shutdown read once as 29 ms), and it would bias every run of the variant.
-const IDLE_CONTROLS: usize = 3;
-
 /// How long a target gets to become ready.
 fn ready_timeout(scenario: &Scenario) -> Duration {
     match &scenario.target {
@@ -603,6 +377,7 @@ fn ready_timeout(scenario: &Scenario) -> Duration {
     }
 }
 
+/// One run. Cleans up (target, sink, storage) on every path, including interruption.
 async fn run_one(
     ctx: &Ctx<'_>,
     variant: &Variant,
