@@ -50,7 +50,13 @@ pub struct Config {
     pub db_max_connections: u32,
     /// `SHUTDOWN_TIMEOUT_SECONDS`: how long in-flight work may take after SIGTERM.
     pub shutdown_timeout: Duration,
+    /// `CALIBRATION_CPU_US`: CPU time every API request spends on nothing, on top of its work
+    /// (default 0). A known cost for measuring what otelbench can detect (a positive control).
+    pub calibration_cpu: Duration,
 }
+
+/// The most `CALIBRATION_CPU_US` accepts: one second of CPU per request.
+pub const MAX_CALIBRATION_CPU_US: u64 = 1_000_000;
 
 /// Argon2id parameters. The defaults are OWASP's recommendation (19 MiB, 2 iterations); load
 /// tests lower them so that the password hash does not dominate what is measured.
@@ -173,6 +179,20 @@ impl Config {
         )?;
         let shutdown_secs: u64 =
             number(env, "SHUTDOWN_TIMEOUT_SECONDS", 10, "set seconds, e.g. 10")?;
+        let calibration_us: u64 = number(
+            env,
+            "CALIBRATION_CPU_US",
+            0,
+            "set microseconds of CPU per request, e.g. 50",
+        )?;
+        if calibration_us > MAX_CALIBRATION_CPU_US {
+            return Err(EnvError::new(
+                "CALIBRATION_CPU_US",
+                &calibration_us.to_string(),
+                "more than a second of CPU per request",
+                format!("set at most {MAX_CALIBRATION_CPU_US}"),
+            ));
+        }
         Ok(Self {
             listen: SocketAddr::new(bind, port),
             database_url,
@@ -188,6 +208,7 @@ impl Config {
             },
             db_max_connections: db_max_connections.max(1),
             shutdown_timeout: Duration::from_secs(shutdown_secs),
+            calibration_cpu: Duration::from_micros(calibration_us),
         })
     }
 }
@@ -253,6 +274,11 @@ mod tests {
         assert!(c.database_url.starts_with("sqlite:"));
         assert_eq!(c.queue_url, c.database_url);
         assert_eq!(c.password_cost, PasswordCost::default());
+        assert_eq!(
+            c.calibration_cpu,
+            Duration::ZERO,
+            "no calibration cost unless asked"
+        );
     }
 
     #[test]
@@ -272,6 +298,8 @@ mod tests {
             ("WORKER_CONCURRENCY", "0"),
             ("PASSWORD_HASH_MEMORY_KIB", "4"),
             ("QUEUE_NAME", "a b"),
+            ("CALIBRATION_CPU_US", "-5"),
+            ("CALIBRATION_CPU_US", "1000001"),
         ] {
             let env: &[(&str, &str)] = &[(var, value)];
             let err = Config::from_env(env).unwrap_err();

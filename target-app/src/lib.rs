@@ -53,6 +53,7 @@ pub async fn build_state(config: &Config, telemetry: &Telemetry) -> anyhow::Resu
         telemetry_enabled: telemetry.enabled(),
         service_name: telemetry.config().service_name.as_str().into(),
         jobs_enqueued: Arc::default(),
+        calibration_cpu: config.calibration_cpu,
     })
 }
 

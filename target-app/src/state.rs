@@ -28,4 +28,6 @@ pub struct AppState {
     pub service_name: Arc<str>,
     /// Jobs enqueued by this process (reported at shutdown).
     pub jobs_enqueued: Arc<AtomicU64>,
+    /// `CALIBRATION_CPU_US`: CPU every API request spends on nothing (see `routes::calibration`).
+    pub calibration_cpu: std::time::Duration,
 }

@@ -434,6 +434,30 @@ async fn api_on_postgres_with_redis_queue() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_calibration_knob_spends_its_cpu_on_every_api_request() {
+    let storage = Storage::sqlite();
+    let mut cfg = config(&storage.url(), None, &unique("q"));
+    cfg.calibration_cpu = Duration::from_millis(30);
+    let telemetry = disabled_telemetry();
+    let state = target_app::build_state(&cfg, &telemetry).await.unwrap();
+    let app = target_app::app(state.clone());
+    let process_cpu = || {
+        let t = nix::time::clock_gettime(nix::time::ClockId::CLOCK_PROCESS_CPUTIME_ID).unwrap();
+        Duration::from(t)
+    };
+    for _ in 0..3 {
+        let before = process_cpu();
+        let (status, body) = call(&app, "GET", "/api/articles/", None, None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let used = process_cpu().saturating_sub(before);
+        // A lower bound only: other tests of this binary run on the same clock.
+        assert!(used >= cfg.calibration_cpu, "a request used {used:?}");
+    }
+    state.db.close().await;
+    storage.remove().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_input_never_causes_a_server_error() {
     let storage = Storage::sqlite();
     let cfg = config(&storage.url(), None, &unique("q"));

@@ -1,6 +1,7 @@
 //! The HTTP API and the app factory.
 
 mod articles;
+pub mod calibration;
 mod health;
 mod users;
 
@@ -40,6 +41,15 @@ pub fn app(state: AppState) -> Router {
         ))
     } else {
         api
+    };
+    // The positive control: a known CPU cost on every API request, inside the server span.
+    let api = if state.calibration_cpu.is_zero() {
+        api
+    } else {
+        api.route_layer(axum::middleware::from_fn_with_state(
+            state.calibration_cpu,
+            calibration::spend,
+        ))
     };
     api.route("/api/health", get(health::health))
         .fallback(|| async { AppError::NotFound("no such route".into()) })
