@@ -129,6 +129,18 @@ async fn telemetry_is_complete_masked_and_initialised_once() {
         );
     }
 
+    // The calibration knob's cost falls inside the server span, as a handler's work would.
+    let mut calibrated = state.clone();
+    calibrated.calibration_cpu = Duration::from_millis(50);
+    let calibrated = target_app::app(calibrated);
+    spans.reset();
+    let (status, _) = call(&calibrated, "GET", "/api/articles?page=1", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let finished = finished_when(&spans, has_server).await;
+    let server = server_spans(&finished)[0];
+    let took = server.end_time.duration_since(server.start_time).unwrap();
+    assert!(took >= Duration::from_millis(50), "server span of {took:?}");
+
     // Health is not traced.
     spans.reset();
     let (status, _) = call(&app, "GET", "/api/health", None, None).await;

@@ -33,6 +33,16 @@ pub fn app(state: AppState) -> Router {
             "/api/articles/{slug}/favorite",
             post(articles::favorite).delete(articles::unfavorite),
         );
+    // The positive control: a known CPU cost on every API request, inside the server span (a
+    // layer added later wraps the ones before it).
+    let api = if state.calibration_cpu.is_zero() {
+        api
+    } else {
+        api.route_layer(axum::middleware::from_fn_with_state(
+            state.calibration_cpu,
+            calibration::spend,
+        ))
+    };
     // `route_layer` applies to the routes above only: health, added below, is never traced.
     let api = if state.telemetry_enabled {
         api.route_layer(axum::middleware::from_fn_with_state(
@@ -41,15 +51,6 @@ pub fn app(state: AppState) -> Router {
         ))
     } else {
         api
-    };
-    // The positive control: a known CPU cost on every API request, inside the server span.
-    let api = if state.calibration_cpu.is_zero() {
-        api
-    } else {
-        api.route_layer(axum::middleware::from_fn_with_state(
-            state.calibration_cpu,
-            calibration::spend,
-        ))
     };
     api.route("/api/health", get(health::health))
         .fallback(|| async { AppError::NotFound("no such route".into()) })
