@@ -42,6 +42,8 @@ enum Command {
         /// A fast look: 1 repetition, 1 s warm-up, 3 s measured.
         #[arg(long)]
         quick: bool,
+        #[command(flatten)]
+        ab: AbArgs,
     },
     /// Parse and check scenario files without running them.
     Validate {
@@ -99,6 +101,27 @@ enum Command {
     },
 }
 
+/// `run`'s A/B of two builds: every variant runs on both, interleaved, and the candidate is
+/// judged against the base: exit 1 only on a gated regression (or, with `--strict`, on a
+/// verdict that could not be reached).
+#[derive(Debug, clap::Args)]
+struct AbArgs {
+    /// The base build: its target-app binary (built-in target), or the checkout directory a
+    /// command target's commands run in.
+    #[arg(long, requires = "candidate_target")]
+    baseline_target: Option<PathBuf>,
+    /// The candidate build, likewise.
+    #[arg(long, requires = "baseline_target")]
+    candidate_target: Option<PathBuf>,
+    /// The A/B's gated metrics and thresholds.
+    #[arg(long, requires = "baseline_target")]
+    max_regression: Option<String>,
+    /// Fail the A/B also when a gated metric is inconclusive or a variant ended short of valid
+    /// runs (default: reported, not failed).
+    #[arg(long, requires = "baseline_target")]
+    strict: bool,
+}
+
 /// An error in what the user gave: exit code 2.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -131,7 +154,15 @@ pub async fn run(args: Vec<String>) -> anyhow::Result<ExitCode> {
             repetitions,
             duration,
             quick,
-        } => run_scenario(&args, &scenario, out, repetitions, duration, quick).await,
+            ab,
+        } => {
+            let overrides = Overrides {
+                repetitions,
+                duration,
+                quick,
+            };
+            run_scenario(&args, &scenario, out, &overrides, &ab).await
+        }
         Command::Report { results, out } => report(&results, out),
         Command::Compare {
             base,
@@ -245,14 +276,16 @@ fn validate(files: &[PathBuf]) -> ExitCode {
     }
 }
 
-async fn run_scenario(
-    args: &[String],
-    file: &Path,
-    out: Option<PathBuf>,
+/// `run`'s overrides of the scenario.
+struct Overrides {
     repetitions: Option<u32>,
     duration: Option<f64>,
     quick: bool,
-) -> anyhow::Result<ExitCode> {
+}
+
+/// The scenario with `run`'s overrides and A/B applied; any problem is bad input.
+fn planned(file: &Path, o: &Overrides, ab: &AbArgs) -> Result<scenario::Scenario, InputError> {
+    let (repetitions, duration, quick) = (o.repetitions, o.duration, o.quick);
     let mut scenario = scenario::load(file).map_err(InputError::from)?;
     if quick {
         scenario.repetitions = 1;
@@ -264,17 +297,36 @@ async fn run_scenario(
             return Err(InputError(format!(
                 "--repetitions {r}: give 1 to {}",
                 scenario::limits::MAX_REPETITIONS
-            ))
-            .into());
+            )));
         }
         scenario.repetitions = r;
     }
     if let Some(d) = duration {
         if let Some((message, fix)) = scenario::limits::DURATION_S.check(d) {
-            return Err(InputError(format!("--duration: {message}; fix: {fix}")).into());
+            return Err(InputError(format!("--duration: {message}; fix: {fix}")));
         }
         scenario.load.duration_s = d;
     }
+    if let (Some(base), Some(candidate)) = (&ab.baseline_target, &ab.candidate_target) {
+        let gate = match &ab.max_regression {
+            Some(spec) => stats::compare::parse_gate(spec)
+                .map_err(|e| InputError(format!("--max-regression: {e}")))?,
+            None => stats::compare::default_gate(),
+        };
+        scenario::ab::expand(&mut scenario, base, candidate, gate, ab.strict)
+            .map_err(InputError)?;
+    }
+    Ok(scenario)
+}
+
+async fn run_scenario(
+    args: &[String],
+    file: &Path,
+    out: Option<PathBuf>,
+    overrides: &Overrides,
+    ab: &AbArgs,
+) -> anyhow::Result<ExitCode> {
+    let scenario = planned(file, overrides, ab)?;
     let resolved =
         runner::resolve(&scenario).map_err(|e| InputError(format!("{}: {e:#}", file.display())))?;
     let out_dir = out.unwrap_or_else(|| runner::default_out_dir(&scenario));
@@ -322,11 +374,37 @@ async fn run_scenario(
     for short in &tally.short {
         eprintln!("otelbench: ended short: {short}");
     }
+    if let Some(plan) = &outcome.results.scenario.ab {
+        return Ok(ab_exit(plan, &outcome.results, !tally.short.is_empty()));
+    }
     Ok(if tally.short.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// An A/B's verdict on the terminal and its exit code: 1 on a gated regression; a verdict that
+/// could not be reached (too few valid runs, inconclusive) fails only with `--strict`.
+fn ab_exit(plan: &scenario::ab::AbPlan, results: &Results, short: bool) -> ExitCode {
+    let Some(judged) = stats::ab::judge(results) else {
+        return ExitCode::FAILURE;
+    };
+    let section = report::comparison::ab_section(plan, &judged);
+    let doc = report::document::Document {
+        title: format!("otelbench A/B: {}", results.scenario.name),
+        sections: vec![section],
+    };
+    print!("{}", report::markdown::render(&doc));
+    let failed = match &judged {
+        Ok(c) => c.outcome(plan.strict) == stats::compare::Outcome::Fail,
+        Err(_) => plan.strict,
+    } || (short && plan.strict);
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// `otelbench doctor`: the machine check, with and without keep-awake where it matters.

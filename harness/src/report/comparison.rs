@@ -3,11 +3,58 @@
 
 use super::document::{Block, Document, Inline, Section, Table, cell, para, text};
 use super::format;
-use crate::stats::compare::{Comparison, Outcome};
+use crate::scenario::ab::AbPlan;
+use crate::stats::compare::{self, Comparison, Mismatch, Outcome};
 use crate::stats::metrics;
 
 /// The document for `c`, decided with `strict`; `base` and `new` name the files.
 pub fn document(c: &Comparison, strict: bool, base: &str, new: &str) -> Document {
+    Document {
+        title: format!("otelbench compare: {}", c.scenario),
+        sections: vec![Section {
+            title: "Result".into(),
+            blocks: blocks(c, strict, ("BASE ", base), ("NEW ", new)),
+        }],
+    }
+}
+
+/// The A/B of two builds in one run (`run --baseline-target --candidate-target`): the section
+/// for `judged` (the candidate against the base, or why it could not be judged).
+pub fn ab_section(plan: &AbPlan, judged: &Result<Comparison, Mismatch>) -> Section {
+    let blocks = match judged {
+        Ok(c) => blocks(
+            c,
+            plan.strict,
+            ("BASE: the build ", &plan.base),
+            ("NEW: the build ", &plan.candidate),
+        ),
+        Err(e) => vec![
+            Block::Paragraph(vec![Inline::Strong(format!(
+                "NOT JUDGED{}: {e}",
+                if plan.strict {
+                    " (strict: this fails the gate)"
+                } else {
+                    " (not a failure; `--strict` makes it one)"
+                }
+            ))]),
+            Block::Paragraph(vec![
+                text("Base build "),
+                Inline::Code(plan.base.clone()),
+                text(", candidate "),
+                Inline::Code(plan.candidate.clone()),
+                text(". The runs of both are in the tables below."),
+            ]),
+        ],
+    };
+    Section {
+        title: "A/B: the candidate build against the base build".into(),
+        blocks,
+    }
+}
+
+/// The verdict, the gate, the warnings and the table of `c`; `base` and `new` say what the two
+/// sides are: a label and a path.
+fn blocks(c: &Comparison, strict: bool, base: (&str, &str), new: (&str, &str)) -> Vec<Block> {
     let outcome = c.outcome(strict);
     let gated: Vec<String> = {
         let mut g: Vec<String> = c
@@ -44,13 +91,15 @@ pub fn document(c: &Comparison, strict: bool, base: &str, new: &str) -> Document
     let mut blocks = vec![
         Block::Paragraph(vec![verdict]),
         Block::Paragraph(vec![
-            text("BASE "),
-            Inline::Code(base.to_string()),
-            text(", NEW "),
-            Inline::Code(new.to_string()),
+            text(base.0),
+            Inline::Code(base.1.to_string()),
+            text(", "),
+            text(new.0),
+            Inline::Code(new.1.to_string()),
             text(format!(
                 ". Gate: {}{}. A gated metric fails only when its whole confidence interval (95%, \
-                 or the level shown beside it) lies beyond the threshold.",
+                 or the level shown beside it) lies beyond the threshold; \"Detectable\" is the \
+                 smallest change that would have failed it with this interval's width.",
                 gated.join(", "),
                 if strict {
                     " (strict: inconclusive fails too)"
@@ -92,6 +141,11 @@ pub fn document(c: &Comparison, strict: bool, base: &str, new: &str) -> Document
                 cell(s.ratio.map_or_else(|| "–".to_string(), format::change)),
                 cell(format::ci(s).unwrap_or_else(|| "–".into())),
                 cell(format::mark(s.verdict)),
+                cell(
+                    compare::detectable(r)
+                        .filter(|_| r.gated)
+                        .map_or_else(|| "–".to_string(), |d| format::limit(&r.metric, d)),
+                ),
             ]
         })
         .collect();
@@ -107,18 +161,13 @@ pub fn document(c: &Comparison, strict: bool, base: &str, new: &str) -> Document
                 "Change",
                 "Interval",
                 "Verdict",
+                "Detectable",
             ]
             .map(String::from)
             .to_vec(),
-            numeric: vec![false, false, true, true, true, true, false],
+            numeric: vec![false, false, true, true, true, true, false, true],
             rows,
         })
     });
-    Document {
-        title: format!("otelbench compare: {}", c.scenario),
-        sections: vec![Section {
-            title: "Result".into(),
-            blocks,
-        }],
-    }
+    blocks
 }

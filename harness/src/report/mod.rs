@@ -1,5 +1,6 @@
 //! Reports: renderers of analysed results. `write_all` writes report.md, report.html,
-//! charts/*.svg and *.png, results.csv and benchmark.json into a directory. Renderers only
+//! charts/*.svg and *.png, results.csv and benchmark.json into a directory (and ab.md, the
+//! verdict alone, for an A/B of two builds). Renderers only
 //! render: every figure comes from `stats`.
 
 pub mod assemble;
@@ -35,7 +36,8 @@ pub fn write_all(dir: &Path, results: &Results) -> anyhow::Result<Vec<PathBuf>> 
         })
         .collect();
     let faults = stats::faults::summarize(results);
-    let doc = sections::document(results, &delivery, &faults, &refs);
+    let ab = stats::ab::judge(results);
+    let doc = sections::document(results, &delivery, &faults, &refs, ab.as_ref());
     let svgs: BTreeMap<String, String> = charts
         .iter()
         .map(|c| (c.name.to_string(), c.svg.clone()))
@@ -50,6 +52,13 @@ pub fn write_all(dir: &Path, results: &Results) -> anyhow::Result<Vec<PathBuf>> 
             benchmark::render(results)?.into_bytes(),
         ),
     ];
+    if let (Some(plan), Some(judged)) = (&results.scenario.ab, &ab) {
+        let doc = document::Document {
+            title: format!("otelbench A/B: {}", results.scenario.name),
+            sections: vec![comparison::ab_section(plan, judged)],
+        };
+        files.push(("ab.md".into(), markdown::render(&doc).into_bytes()));
+    }
     for c in &charts {
         files.push((
             format!("charts/{}.svg", c.name).into(),

@@ -177,6 +177,7 @@ pub fn results() -> Results {
             calibration_variant: None,
             thresholds: BTreeMap::new(),
             budget: [("cpu_per_request".to_string(), 0.10)].into(),
+            ab: None,
         },
         environment: Environment {
             cpu_model: "AMD EPYC".into(),

@@ -134,6 +134,10 @@ pub struct ScenarioRef {
     /// The scenario's `[budget]`: metric -> largest acceptable increase, as a fraction.
     #[serde(default)]
     pub budget: BTreeMap<String, f64>,
+    /// The A/B of two builds (`run --baseline-target --candidate-target`): the builds, the
+    /// variant pairs and the gate the candidate is judged by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ab: Option<crate::scenario::ab::AbPlan>,
 }
 
 /// One run of one variant.

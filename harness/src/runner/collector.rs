@@ -154,7 +154,7 @@ impl RunCollector {
                     .into_iter()
                     .filter_map(|k| std::env::var(k).ok().map(|v| (k.to_string(), v)))
                     .collect();
-                let mut proc = Proc::spawn(PROCESS, &argv, &env)?;
+                let mut proc = Proc::spawn(PROCESS, &argv, &env, None)?;
                 if let Err(e) = wait_listening(&mut proc, &[grpc_port, http_port]).await {
                     let _ = proc.stop(STOP_GRACE).await;
                     return Err(e);

@@ -94,6 +94,9 @@ pub fn resolve(scenario: &Scenario) -> anyhow::Result<ResolvedTarget> {
         CollectorSpec::Rotel { binary, .. } => Some(collector::find_rotel(binary.as_deref())?),
         _ => None,
     };
+    for v in &scenario.variants {
+        check_build(&scenario.target, v)?;
+    }
     match &scenario.target {
         TargetSpec::Builtin { binary, .. } => {
             let path = match binary {
@@ -118,7 +121,14 @@ pub fn resolve(scenario: &Scenario) -> anyhow::Result<ResolvedTarget> {
             })
         }
         TargetSpec::Command { command, .. } => {
-            which(&command[0]).with_context(|| {
+            // Variants with their own builds were checked above, where their commands run.
+            let own_builds = scenario.variants.iter().all(|v| v.build.is_some());
+            (if own_builds {
+                Ok(PathBuf::new())
+            } else {
+                which(&command[0])
+            })
+            .with_context(|| {
                 format!(
                     "target.command: {:?} was not found; fix: give a path or put it on PATH",
                     command[0]
@@ -130,6 +140,59 @@ pub fn resolve(scenario: &Scenario) -> anyhow::Result<ResolvedTarget> {
             })
         }
     }
+}
+
+/// A variant's own build can be run: its binary exists, its commands are found (relative to
+/// its directory).
+fn check_build(target: &TargetSpec, v: &crate::scenario::Variant) -> anyhow::Result<()> {
+    let Some(build) = &v.build else {
+        return Ok(());
+    };
+    if let Some(bin) = &build.binary {
+        anyhow::ensure!(
+            bin.is_file(),
+            "variant `{}`: binary {} was not found; fix: build it, or correct the path",
+            v.name,
+            bin.display()
+        );
+    }
+    if let Some(dir) = &build.dir {
+        anyhow::ensure!(
+            dir.is_dir(),
+            "variant `{}`: dir {} is not a directory; fix: give the checkout its commands run in",
+            v.name,
+            dir.display()
+        );
+    }
+    if let TargetSpec::Command {
+        command,
+        worker_command,
+        ..
+    } = target
+    {
+        let web = build.command.as_ref().unwrap_or(command);
+        let worker = build.worker_command.as_ref().or(worker_command.as_ref());
+        for argv in std::iter::once(web).chain(worker) {
+            let program = &argv[0];
+            let found = match &build.dir {
+                Some(dir) if program.contains('/') && !program.starts_with('/') => {
+                    dir.join(program).is_file()
+                }
+                _ => which(program).is_ok(),
+            };
+            anyhow::ensure!(
+                found,
+                "variant `{}`: {program:?} was not found{}; fix: give a path or put it on PATH",
+                v.name,
+                build
+                    .dir
+                    .as_ref()
+                    .map(|d| format!(" in {}", d.display()))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// What [`resolve`] found.
@@ -186,6 +249,7 @@ pub async fn run(
             calibration_variant: scenario.calibration_variant.clone(),
             thresholds: scenario.thresholds.clone(),
             budget: scenario.budget.clone(),
+            ab: scenario.ab.clone(),
         },
         environment: results::Environment::detect(),
         command: options.command_line.clone(),

@@ -38,9 +38,11 @@ fn launch(
     }
     match &scenario.target {
         TargetSpec::Builtin { env: extra, .. } => {
-            let bin = resolved
-                .target_app
-                .clone()
+            let bin = variant
+                .build
+                .as_ref()
+                .and_then(|b| b.binary.clone())
+                .or_else(|| resolved.target_app.clone())
                 .context("target-app binary not resolved")?
                 .display()
                 .to_string();
@@ -60,6 +62,7 @@ fn launch(
                 port: None,
                 ready_url: "/api/health".into(),
                 health_json: true,
+                dir: None,
             })
         }
         TargetSpec::Command {
@@ -76,13 +79,18 @@ fn launch(
             env.extend(storage_env.clone());
             env.insert(port_env.clone(), port.to_string());
             env.insert("OTEL_EXPORTER_OTLP_ENDPOINT".into(), endpoint.into());
+            let build = variant.build.clone().unwrap_or_default();
             Ok(Launch {
-                web: with_prefix(command.clone()),
-                worker: worker_command.clone().map(with_prefix),
+                web: with_prefix(build.command.unwrap_or_else(|| command.clone())),
+                worker: build
+                    .worker_command
+                    .or_else(|| worker_command.clone())
+                    .map(with_prefix),
                 env,
                 port: Some(port),
                 ready_url: ready_url.clone(),
                 health_json: false,
+                dir: build.dir,
             })
         }
     }

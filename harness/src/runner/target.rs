@@ -9,6 +9,7 @@
 //! SIGKILL, the pipe closes and the watchdog kills the group.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -42,6 +43,8 @@ pub struct Launch {
     pub ready_url: String,
     /// The built-in target's health must also report `"status": "healthy"` (worker up).
     pub health_json: bool,
+    /// The directory both processes run in (default: the harness's).
+    pub dir: Option<PathBuf>,
 }
 
 /// One child process with its output captured.
@@ -64,9 +67,14 @@ impl Proc {
         name: &'static str,
         argv: &[String],
         env: &BTreeMap<String, String>,
+        dir: Option<&Path>,
     ) -> anyhow::Result<Self> {
         let (program, args) = argv.split_first().context("empty command")?;
-        let mut child = Command::new(program)
+        let mut command = Command::new(program);
+        if let Some(dir) = dir {
+            command.current_dir(dir);
+        }
+        let mut child = command
             .args(args)
             .envs(env)
             .stdin(Stdio::null())
@@ -304,12 +312,14 @@ impl Running {
             "web",
             &launch.web,
             &super::roles::tagged(&launch.env, "web"),
+            launch.dir.as_deref(),
         )?];
         if let Some(worker) = &launch.worker {
             procs.push(Proc::spawn(
                 "worker",
                 worker,
                 &super::roles::tagged(&launch.env, "worker"),
+                launch.dir.as_deref(),
             )?);
         }
         let base_url = launch.port.map(|p| format!("http://127.0.0.1:{p}"));

@@ -46,6 +46,7 @@ pub fn expand(axes: &[AxisSpec], default_fault: Option<Fault>) -> Result<Vec<Var
             name: String::new(),
             env: BTreeMap::new(),
             fault: None,
+            build: None,
         },
         false,
     )];
@@ -65,7 +66,15 @@ pub fn expand(axes: &[AxisSpec], default_fault: Option<Fault>) -> Result<Vec<Var
                     Some(spec) => (spec.parse().ok(), true),
                     None => (partial.fault, *explicit),
                 };
-                next.push((Variant { name, env, fault }, explicit));
+                next.push((
+                    Variant {
+                        name,
+                        env,
+                        fault,
+                        build: None,
+                    },
+                    explicit,
+                ));
             }
         }
         variants = next;
@@ -98,6 +107,10 @@ mod tests {
                     name: (*n).into(),
                     env: [((*k).to_string(), (*v).to_string())].into(),
                     fault: None,
+                    binary: None,
+                    command: None,
+                    worker_command: None,
+                    dir: None,
                 })
                 .collect(),
         }

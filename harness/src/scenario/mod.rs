@@ -4,6 +4,7 @@
 //! the line they stand on; validation (`validate`) checks meaning without touching the machine;
 //! resolving against the machine (CPUs, binaries) happens when a run is planned.
 
+pub mod ab;
 pub mod collector;
 pub mod decide;
 pub mod defaults;
@@ -368,6 +369,47 @@ pub struct VariantSpec {
     /// A collector fault the embedded sink plays in this variant's runs (overrides the
     /// collector's; `"none"` for a healthy collector).
     pub fault: Option<String>,
+    /// This variant's own `target-app` binary (built-in target): another build of the target,
+    /// run interleaved with the others (an A/B of two builds in one plan).
+    pub binary: Option<PathBuf>,
+    /// This variant's own web command (command target), replacing `target.command`.
+    pub command: Option<Vec<String>>,
+    /// This variant's own worker command (command target), replacing `target.worker_command`.
+    pub worker_command: Option<Vec<String>>,
+    /// The directory this variant's processes run in (command target), e.g. another checkout:
+    /// relative programs and files resolve there.
+    pub dir: Option<PathBuf>,
+}
+
+impl VariantSpec {
+    /// This variant's own build of the target, when it names one.
+    pub fn build(&self) -> Option<Build> {
+        let b = Build {
+            binary: self.binary.clone(),
+            command: self.command.clone(),
+            worker_command: self.worker_command.clone(),
+            dir: self.dir.clone(),
+        };
+        (b != Build::default()).then_some(b)
+    }
+}
+
+/// A variant's own build of the target: what it runs instead of the scenario's `[target]`
+/// program, so two builds can be measured interleaved in one plan.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Build {
+    /// The built-in target's `target-app` binary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binary: Option<PathBuf>,
+    /// The command target's web command.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<Vec<String>>,
+    /// The command target's worker command.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker_command: Option<Vec<String>>,
+    /// The command target's working directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dir: Option<PathBuf>,
 }
 
 /// Axes whose cartesian product becomes variants.
@@ -427,6 +469,9 @@ pub struct Scenario {
     pub thresholds: BTreeMap<String, f64>,
     /// Budget, as fractions.
     pub budget: BTreeMap<String, f64>,
+    /// The A/B of two builds, when `run` was given `--baseline-target` and
+    /// `--candidate-target` (see `ab`).
+    pub ab: Option<ab::AbPlan>,
 }
 
 /// How often a run invalid for a transient reason is run again.
@@ -478,6 +523,9 @@ pub struct Variant {
     /// The collector fault played in this variant's runs (embedded collector only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fault: Option<Fault>,
+    /// The variant's own build of the target (default: the scenario's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub build: Option<Build>,
 }
 
 /// Reads, parses and validates `path`.

@@ -9,7 +9,7 @@ use serde_spanned::Spanned;
 use super::error::line_of;
 use super::{
     KeepAwake, Load, Model, Problem, RequestSpec, Retries, Scenario, ScenarioError, ScenarioFile,
-    TargetSpec, Variant, collector, decide, defaults, hash, limits, matrix,
+    TargetSpec, Variant, VariantSpec, collector, decide, defaults, hash, limits, matrix,
 };
 
 /// Variables the harness sets itself; a variant may not set them.
@@ -385,12 +385,16 @@ pub fn validate(path: &Path, text: &str, file: ScenarioFile) -> Result<Scenario,
                     None
                 }),
         };
+        if let Some((field, message, fix)) = build_problem(spec, &target) {
+            c.push(line, format!("variants[{i}].{field}"), message, fix);
+        }
         variants.push((
             line,
             Variant {
                 name: spec.name.clone(),
                 env: spec.env.clone(),
                 fault,
+                build: spec.build(),
             },
         ));
     }
@@ -415,6 +419,18 @@ pub fn validate(path: &Path, text: &str, file: ScenarioFile) -> Result<Scenario,
                     )
                 {
                     c.push(line, field, message, fix);
+                }
+            }
+            for (j, value) in axis.values.iter().enumerate() {
+                if value.build().is_some() {
+                    c.push(
+                        line,
+                        format!("matrix.axes[{i}].values[{j}]"),
+                        "a matrix value cannot carry its own build (binary, command, \
+                         worker_command, dir)",
+                        "give builds to [[variants]], or use `run --baseline-target PATH \
+                         --candidate-target PATH` to run every variant on two builds",
+                    );
                 }
             }
             if axis.values.is_empty() {
@@ -525,6 +541,7 @@ pub fn validate(path: &Path, text: &str, file: ScenarioFile) -> Result<Scenario,
                 name: copy.clone(),
                 env: base.env.clone(),
                 fault: base.fault,
+                build: base.build.clone(),
             };
             variants.push((*line, copy));
         }
@@ -569,7 +586,64 @@ pub fn validate(path: &Path, text: &str, file: ScenarioFile) -> Result<Scenario,
         calibration_variant,
         thresholds,
         budget,
+        ab: None,
     })
+}
+
+/// What is wrong with a variant's own build for this target, as (field, message, fix).
+fn build_problem(
+    spec: &VariantSpec,
+    target: &TargetSpec,
+) -> Option<(&'static str, String, &'static str)> {
+    match target {
+        TargetSpec::Builtin { .. } => {
+            let field = if spec.command.is_some() {
+                "command"
+            } else if spec.worker_command.is_some() {
+                "worker_command"
+            } else if spec.dir.is_some() {
+                "dir"
+            } else {
+                return None;
+            };
+            Some((
+                field,
+                format!(
+                    "is for a command target; variant {:?} runs the built-in target",
+                    spec.name
+                ),
+                "give the built-in target's build as `binary = \"path/to/target-app\"`",
+            ))
+        }
+        TargetSpec::Command { .. } => {
+            if spec.binary.is_some() {
+                return Some((
+                    "binary",
+                    format!(
+                        "is for the built-in target; variant {:?} runs a command",
+                        spec.name
+                    ),
+                    "give this build as `command` (and `worker_command`, `dir`)",
+                ));
+            }
+            for (field, argv) in [
+                ("command", &spec.command),
+                ("worker_command", &spec.worker_command),
+            ] {
+                if argv
+                    .as_ref()
+                    .is_some_and(|a| a.first().is_none_or(|p| p.trim().is_empty()))
+                {
+                    return Some((
+                        field,
+                        "is empty".to_string(),
+                        "give the program and its arguments, e.g. [\"./run.sh\", \"web\"]",
+                    ));
+                }
+            }
+            None
+        }
+    }
 }
 
 #[cfg(test)]

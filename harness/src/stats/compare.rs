@@ -283,6 +283,21 @@ pub fn compare(
     })
 }
 
+/// The smallest change of `row`'s metric that its gate would have called a regression with the
+/// interval's width as measured: the threshold plus the interval's reach on the better side,
+/// as a fraction (e.g. 0.08 for "+8%"; a drop for a metric where lower is worse). `None`
+/// without an interval.
+pub fn detectable(row: &Row) -> Option<f64> {
+    let s = &row.stats;
+    let (ratio, lo, hi) = (s.ratio?, s.ci_low?, s.ci_high?);
+    let worse = metrics::lookup(&row.metric).map_or(metrics::Worse::Higher, |d| d.worse);
+    match worse {
+        metrics::Worse::Higher if lo > 0.0 => Some((1.0 + s.threshold) * ratio / lo - 1.0),
+        metrics::Worse::Lower if hi > 0.0 => Some(1.0 - (1.0 - s.threshold) * ratio / hi),
+        _ => None,
+    }
+}
+
 impl Comparison {
     /// Fail when a gated metric regressed beyond its threshold, or with `strict` when a gated
     /// metric is inconclusive or has too few runs.
@@ -314,6 +329,34 @@ mod tests {
         let mut r = fixture::results();
         fixture::vary_speed(&mut r);
         r
+    }
+
+    #[test]
+    fn the_detectable_change_is_the_threshold_plus_the_intervals_reach() {
+        let mut row = Row {
+            variant: "off".into(),
+            metric: "cpu_per_request".into(),
+            gated: true,
+            stats: MetricSummary {
+                median: 100.0,
+                median_ci: None,
+                median_ci_level: None,
+                baseline_median: 100.0,
+                ratio: Some(1.0),
+                ci_low: Some(0.97),
+                ci_high: Some(1.03),
+                ci_level: Some(0.95),
+                threshold: 0.05,
+                verdict: Verdict::NoSignificantChange,
+                note: None,
+            },
+        };
+        // A true +8.2% would put the interval's low end (3% below) just past +5%.
+        assert!((detectable(&row).unwrap() - (1.05 / 0.97 - 1.0)).abs() < 1e-12);
+        row.metric = "throughput".into();
+        assert!((detectable(&row).unwrap() - (1.0 - 0.95 / 1.03)).abs() < 1e-12);
+        row.stats.ci_low = None;
+        assert_eq!(detectable(&row), None);
     }
 
     #[test]

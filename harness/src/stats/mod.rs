@@ -3,6 +3,7 @@
 //! allow it; see `interval`), verdicts, the A/A noise floor, the cost model and
 //! the recommendation. Nothing here reads a file, a clock or the environment.
 
+pub mod ab;
 pub mod compare;
 pub mod completeness;
 pub mod cost;

@@ -10,6 +10,7 @@ mod runs;
 
 use super::document::{Block, Document, Inline, Section, para, text};
 use crate::results::Results;
+use crate::stats::compare::{Comparison, Mismatch};
 use crate::stats::delivery::Delivery;
 use crate::stats::faults::FaultSummary;
 
@@ -22,15 +23,19 @@ pub struct ChartRef {
     pub title: String,
 }
 
-/// The whole report for `results` (already analysed), with `delivery` and `faults` figures and
-/// `charts`.
+/// The whole report for `results` (already analysed), with `delivery` and `faults` figures,
+/// `charts`, and for an A/B of two builds the candidate judged against the base.
 pub fn document(
     results: &Results,
     delivery: &[Delivery],
     faults: &[FaultSummary],
     charts: &[ChartRef],
+    ab: Option<&Result<Comparison, Mismatch>>,
 ) -> Document {
     let mut sections = vec![headline(results)];
+    if let (Some(plan), Some(judged)) = (&results.scenario.ab, ab) {
+        sections.push(super::comparison::ab_section(plan, judged));
+    }
     if let Some(s) = decisions::recommendation(results) {
         sections.push(s);
     }

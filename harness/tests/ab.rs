@@ -1,0 +1,140 @@
+//! `otelbench run --baseline-target A --candidate-target B`: two builds of the real target-app
+//! measured interleaved in one plan and judged in one file. The candidate is the same binary
+//! made costlier by the calibration knob (a wrapper that sets `CALIBRATION_CPU_US` and execs
+//! it, as a slower build would be): the gate must see the regression and exit 1, with both
+//! builds' runs in results.json and the verdict in ab.md.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt as _;
+use std::process::Command;
+
+use harness::results::writer::read;
+
+/// A build that costs `extra_us` more CPU per API request: the real binary behind a wrapper.
+fn slower_build(dir: &std::path::Path, extra_us: u32) -> std::path::PathBuf {
+    let path = dir.join("slower-target-app");
+    std::fs::write(
+        &path,
+        format!(
+            "#!/bin/sh\nCALIBRATION_CPU_US={extra_us} exec {} \"$@\"\n",
+            common::target_app().display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+#[test]
+fn a_costlier_candidate_build_fails_the_gate_in_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = common::root().join("scenarios/smoke.toml");
+    let out = dir.path().join("out");
+    // 3 ms of CPU per API request: several times what a debug build spends on one.
+    let candidate = slower_build(dir.path(), 3_000);
+    let output = Command::new(env!("CARGO_BIN_EXE_otelbench"))
+        .arg("run")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(&out)
+        .args(["--repetitions", "3", "--duration", "1"])
+        .arg("--baseline-target")
+        .arg(common::target_app())
+        .arg("--candidate-target")
+        .arg(&candidate)
+        .args(["--max-regression", "cpu_per_request=5%"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "a regression exits 1\n{stdout}\n{stderr}"
+    );
+    let results = read(&out.join("results.json")).unwrap();
+    let plan = results.scenario.ab.as_ref().expect("the A/B is recorded");
+    assert_eq!(plan.candidate, candidate.display().to_string());
+    assert_eq!(
+        results.scenario.variants,
+        [
+            "off [base]",
+            "off [candidate]",
+            "100% [base]",
+            "100% [candidate]"
+        ]
+    );
+    assert_eq!(results.scenario.baseline, "off [base]");
+    // Interleaved: each block runs every variant on both builds before the next block.
+    let order: Vec<&str> = results
+        .kept_runs()
+        .take(4)
+        .map(|r| r.variant.as_str())
+        .collect();
+    assert_eq!(order, results.scenario.variants);
+    let ab = std::fs::read_to_string(out.join("ab.md")).unwrap();
+    assert!(ab.contains("FAIL: regression in"), "{ab}");
+    assert!(ab.contains("cpu_per_request"), "{ab}");
+    assert!(stdout.contains("FAIL: regression in"), "{stdout}");
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        report.contains("A/B: the candidate build against the base build"),
+        "the report carries the verdict"
+    );
+    // The verdict is re-rendered from results.json alone.
+    let rerun = Command::new(env!("CARGO_BIN_EXE_otelbench"))
+        .arg("report")
+        .arg(out.join("results.json"))
+        .arg("--out")
+        .arg(dir.path().join("again"))
+        .output()
+        .unwrap();
+    assert!(rerun.status.success());
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("again/ab.md")).unwrap(),
+        ab
+    );
+}
+
+#[test]
+fn ab_options_are_checked_before_anything_runs() {
+    let scenario = common::root().join("scenarios/smoke.toml");
+    let run = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_otelbench"))
+            .arg("run")
+            .arg(&scenario)
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let app = common::target_app().display().to_string();
+    let (code, err) = run(&["--baseline-target", &app]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--candidate-target"), "{err}");
+    let (code, err) = run(&[
+        "--baseline-target",
+        &app,
+        "--candidate-target",
+        "/nonexistent/target-app",
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("--candidate-target /nonexistent/target-app: not a file"),
+        "{err}"
+    );
+    let (code, err) = run(&[
+        "--baseline-target",
+        &app,
+        "--candidate-target",
+        &app,
+        "--max-regression",
+        "cpu=5%",
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("`cpu` is not a metric"), "{err}");
+}
