@@ -66,13 +66,23 @@ fn a_costlier_candidate_build_fails_the_gate_in_one_run() {
         ]
     );
     assert_eq!(results.scenario.baseline, "off [base]");
-    // Interleaved: each block runs every variant on both builds before the next block.
+    // Interleaved: each block runs every variant on both builds before the next block, and
+    // the builds take turns at going first.
     let order: Vec<&str> = results
         .kept_runs()
-        .take(4)
+        .take(8)
         .map(|r| r.variant.as_str())
         .collect();
-    assert_eq!(order, results.scenario.variants);
+    assert_eq!(order[..4], results.scenario.variants);
+    assert_eq!(
+        order[4..],
+        [
+            "off [candidate]",
+            "off [base]",
+            "100% [candidate]",
+            "100% [base]"
+        ]
+    );
     let ab = std::fs::read_to_string(out.join("ab.md")).unwrap();
     assert!(ab.contains("FAIL: regression in"), "{ab}");
     assert!(ab.contains("cpu_per_request"), "{ab}");
@@ -137,4 +147,84 @@ fn ab_options_are_checked_before_anything_runs() {
     ]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("`cpu` is not a metric"), "{err}");
+}
+
+/// A command target's A/B: each build's checkout is the directory its command runs in. One
+/// repetition cannot be judged: reported, exit 0; with `--strict`, exit 1.
+#[test]
+fn a_command_targets_builds_run_in_their_checkouts_and_an_unjudged_ab_is_said() {
+    let dir = tempfile::tempdir().unwrap();
+    for build in ["base", "head"] {
+        let checkout = dir.path().join(build);
+        std::fs::create_dir(&checkout).unwrap();
+        let serve = checkout.join("serve.sh");
+        std::fs::write(
+            &serve,
+            "#!/bin/sh\ntouch ran\nexec python3 -m http.server --bind 127.0.0.1 \"$PORT\"\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&serve, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let scenario = dir.path().join("command.toml");
+    std::fs::write(
+        &scenario,
+        common::command_scenario(r#"["./serve.sh"]"#, "/serve.sh", 1, "", r#"X = "1""#),
+    )
+    .unwrap();
+    let run = |strict: bool| {
+        let out = dir.path().join(if strict { "strict" } else { "lenient" });
+        let output = Command::new(env!("CARGO_BIN_EXE_otelbench"))
+            .arg("run")
+            .arg(&scenario)
+            .arg("--out")
+            .arg(&out)
+            .arg("--baseline-target")
+            .arg(dir.path().join("base"))
+            .arg("--candidate-target")
+            .arg(dir.path().join("head"))
+            .args(if strict { &["--strict"][..] } else { &[][..] })
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        (output.status.code(), out, stderr)
+    };
+    let (code, out, stderr) = run(false);
+    assert_eq!(code, Some(0), "not judged is not a failure\n{stderr}");
+    for build in ["base", "head"] {
+        assert!(
+            dir.path().join(build).join("ran").exists(),
+            "{build}'s command ran in its checkout"
+        );
+    }
+    let results = read(&out.join("results.json")).unwrap();
+    assert!(results.runs.iter().all(|r| r.valid), "{stderr}");
+    let ab = std::fs::read_to_string(out.join("ab.md")).unwrap();
+    assert!(ab.contains("NOT JUDGED (not a failure"), "{ab}");
+    assert!(ab.contains("at least 3"), "{ab}");
+    let (code, _, stderr) = run(true);
+    assert_eq!(
+        code,
+        Some(1),
+        "--strict fails what it cannot judge\n{stderr}"
+    );
+}
+
+/// The README's adoption example is the file `.ci/run` checks against GitHub's workflow schema,
+/// and it is under 10 lines.
+#[test]
+fn the_readme_quotes_the_checked_adoption_example() {
+    let example =
+        std::fs::read_to_string(common::root().join("examples/github-actions/otelbench.yml"))
+            .unwrap();
+    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
+    assert!(
+        readme.contains(&format!("```yaml\n{example}```")),
+        "README.md must quote examples/github-actions/otelbench.yml exactly"
+    );
+    assert!(example.lines().count() < 10);
+    let action =
+        std::fs::read_to_string(common::root().join(".github/actions/ab/action.yml")).unwrap();
+    for input in ["scenario:", "build:", "target:"] {
+        assert!(example.contains(input) && action.contains(&format!("  {input}")));
+    }
 }

@@ -287,7 +287,12 @@ pub async fn run(
         placement: recorded_placement(p, keep_awake, keep_awake_setting),
         progress: options.progress,
     };
-    let runs = plan(
+    let order = if scenario.ab.is_some() {
+        crate::plan::paired
+    } else {
+        plan
+    };
+    let runs = order(
         scenario.variants.len(),
         scenario.repetitions,
         scenario.order,

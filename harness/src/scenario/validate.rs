@@ -674,6 +674,48 @@ env = { OTEL_TRACES_SAMPLER = "always_on" }
     }
 
     #[test]
+    fn a_variants_own_build_must_fit_the_target() {
+        let with = |extra: &str| GOOD.replace("name = \"on\"", &format!("name = \"on\"\n{extra}"));
+        let s = parse(Path::new("s.toml"), &with("binary = \"other/target-app\"")).unwrap();
+        let build = s.variants[1].build.as_ref().unwrap();
+        assert_eq!(build.binary.as_deref(), Some(Path::new("other/target-app")));
+        assert_eq!(s.variants[0].build, None);
+        let e = err(&with("dir = \"../other\""));
+        assert_eq!(e.problems[0].field, "variants[1].dir");
+        assert_eq!(e.problems[0].line, Some(14), "the variant's [[variants]] line");
+        assert!(e.to_string().contains("is for a command target"), "{e}");
+        assert!(e.to_string().contains("binary = "), "the fix: {e}");
+        let command = format!(
+            "{}\n[[load.requests]]\nname = \"home\"\npath = \"/\"\n",
+            with("binary = \"x\"").replace(
+                "[load]",
+                "[target]\nkind = \"command\"\ncommand = [\"./run.sh\"]\nready_url = \"http://127.0.0.1:{port}/\"\n\n[load]"
+            )
+        );
+        let e = err(&command);
+        assert_eq!(e.problems[0].field, "variants[1].binary");
+        assert!(
+            e.to_string().contains("give this build as `command`"),
+            "{e}"
+        );
+        let e = err(&command.replace("binary = \"x\"", "command = []"));
+        assert_eq!(e.problems[0].field, "variants[1].command");
+        let ok = command.replace(
+            "binary = \"x\"",
+            "command = [\"./run.sh\", \"v2\"]\ndir = \"../b\"",
+        );
+        let s = parse(Path::new("s.toml"), &ok).unwrap();
+        assert_eq!(
+            s.variants[1].build.as_ref().unwrap().dir.as_deref(),
+            Some(Path::new("../b"))
+        );
+        let e = err(&format!(
+            "{GOOD}\n[matrix]\n[[matrix.axes]]\nname = \"b\"\nvalues = [{{ name = \"x\", env = {{ A = \"1\" }}, binary = \"y\" }}]\n"
+        ));
+        assert_eq!(e.problems[0].field, "matrix.axes[0].values[0]");
+    }
+
+    #[test]
     fn a_good_scenario_gets_defaults() {
         let s = parse(Path::new("s.toml"), GOOD).unwrap();
         assert_eq!(s.repetitions, 3);
