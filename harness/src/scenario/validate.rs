@@ -682,7 +682,11 @@ env = { OTEL_TRACES_SAMPLER = "always_on" }
         assert_eq!(s.variants[0].build, None);
         let e = err(&with("dir = \"../other\""));
         assert_eq!(e.problems[0].field, "variants[1].dir");
-        assert_eq!(e.problems[0].line, Some(14), "the variant's [[variants]] line");
+        assert_eq!(
+            e.problems[0].line,
+            Some(14),
+            "the variant's [[variants]] line"
+        );
         assert!(e.to_string().contains("is for a command target"), "{e}");
         assert!(e.to_string().contains("binary = "), "the fix: {e}");
         let command = format!(
