@@ -197,7 +197,11 @@ fn a_command_targets_builds_run_in_their_checkouts_and_an_unjudged_ab_is_said() 
         );
     }
     let results = read(&out.join("results.json")).unwrap();
-    assert!(results.runs.iter().all(|r| r.valid), "{stderr}");
+    // One kept run per build, each of which measured the target (a run the generator's lag
+    // spoiled is replaced, so check the kept ones).
+    let kept: Vec<_> = results.kept_runs().collect();
+    assert_eq!(kept.len(), 2, "{stderr}");
+    assert!(kept.iter().all(|r| r.load.requests > 0), "{stderr}");
     let ab = std::fs::read_to_string(out.join("ab.md")).unwrap();
     assert!(ab.contains("NOT JUDGED (not a failure"), "{ab}");
     assert!(ab.contains("at least 3"), "{ab}");
