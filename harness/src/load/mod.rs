@@ -257,7 +257,8 @@ fn main_transaction(shared: Arc<Shared>) -> TransactionFunction {
             let index = user.weighted_users_index;
             let (_, end) = shared.recorder.window();
             let intended = match shared.plan.load.model {
-                Model::Rate => {
+                // A capacity search runs each step as an open-model window at its rate.
+                Model::Rate | Model::Capacity => {
                     let rate = shared.plan.load.rate.unwrap_or(1.0);
                     let schedule = Schedule::new(
                         shared.plan.start,

@@ -1,7 +1,7 @@
 //! Gathers what the charts draw from the analysed results. Figures come from the summary and
 //! from `stats`; nothing is computed here beyond picking and unit conversion.
 
-use super::model::{ChartModel, Interval, OverheadSeries, VariantChart};
+use super::model::{CapacityPoint, ChartModel, Interval, OverheadSeries, VariantChart};
 use crate::results::{MetricSummary, Results};
 use crate::stats::{delivery::Delivery, distribution};
 
@@ -51,6 +51,20 @@ pub fn chart_model(results: &Results, delivery: &[Delivery]) -> ChartModel {
                 throughput_rps: s.metrics.get("throughput").map(interval),
                 spans_received: d.map(|d| d.spans_received),
                 spans_expected: d.and_then(|d| d.target.map(|t| t[0])),
+                capacity_steps: results
+                    .kept_runs()
+                    .filter(|r| r.variant == s.variant)
+                    .filter_map(|r| r.capacity.as_ref())
+                    .flat_map(|c| &c.steps)
+                    .filter(|st| st.requests > 0)
+                    .map(|st| CapacityPoint {
+                        rate: st.rate,
+                        p50_ms: st.p50_us as f64 / 1000.0,
+                        p99_ms: st.p99_us as f64 / 1000.0,
+                        pass: st.pass,
+                    })
+                    .collect(),
+                capacity_rps: s.metrics.get("capacity").map(interval),
             }
         })
         .collect();
@@ -91,5 +105,6 @@ pub fn chart_model(results: &Results, delivery: &[Delivery]) -> ChartModel {
         scenario: sc.name.clone(),
         variants,
         overhead,
+        slo_p99_ms: sc.capacity.map(|c| c.slo.p99_us as f64 / 1000.0),
     }
 }

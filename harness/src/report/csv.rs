@@ -32,6 +32,13 @@ const COLUMNS: &[Column] = &[
     }),
     ("achieved_rps", |r| format!("{:.3}", r.load.achieved_rps)),
     ("offered_rps", |r| format!("{:.3}", r.load.offered_rps)),
+    ("capacity_rps", |r| {
+        r.capacity
+            .as_ref()
+            .and_then(|c| c.capacity_rps)
+            .map(|v| format!("{v:.1}"))
+            .unwrap_or_default()
+    }),
     ("duration_s", |r| r.load.duration_s.to_string()),
     ("requests", |r| r.load.requests.to_string()),
     ("errors", |r| r.load.errors.to_string()),

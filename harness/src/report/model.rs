@@ -22,6 +22,8 @@ pub struct ChartModel {
     /// Change vs the baseline as a function of the sampling ratio: one series per metric.
     /// Empty when fewer than two variants have a known sampling ratio.
     pub overhead: Vec<OverheadSeries>,
+    /// The capacity search's p99 bound, ms (`load.model = "capacity"`).
+    pub slo_p99_ms: Option<f64>,
 }
 
 /// One variant's figures.
@@ -44,6 +46,23 @@ pub struct VariantChart {
     pub spans_received: Option<f64>,
     /// Spans the target says it produced (median), when the target reports it.
     pub spans_expected: Option<f64>,
+    /// Every capacity step of the variant's searches, in the order measured.
+    pub capacity_steps: Vec<CapacityPoint>,
+    /// The variant's capacity, req/s (median and interval).
+    pub capacity_rps: Option<Interval>,
+}
+
+/// One capacity step: an offered rate and the latency it gave.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CapacityPoint {
+    /// Offered rate, requests/s.
+    pub rate: f64,
+    /// p50, ms.
+    pub p50_ms: f64,
+    /// p99, ms.
+    pub p99_ms: f64,
+    /// Whether the step held the SLO.
+    pub pass: bool,
 }
 
 /// Change vs the baseline of one metric, at each sampling ratio.

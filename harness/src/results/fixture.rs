@@ -143,6 +143,7 @@ pub fn run(variant: &str, repetition: u32, cpu: f64) -> RunResult {
             counted: true,
             ..CollectorRun::default()
         },
+        capacity: None,
     }
 }
 
@@ -178,6 +179,7 @@ pub fn results() -> Results {
             thresholds: BTreeMap::new(),
             budget: [("cpu_per_request".to_string(), 0.10)].into(),
             ab: None,
+            capacity: None,
         },
         environment: Environment {
             cpu_model: "AMD EPYC".into(),

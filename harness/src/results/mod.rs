@@ -1,6 +1,7 @@
 //! `results.json`, schema version 1: the contract other tools rely on (see DESIGN.md).
 
 pub mod analysis;
+pub mod capacity;
 pub mod environment;
 #[cfg(test)]
 pub mod fixture;
@@ -138,6 +139,9 @@ pub struct ScenarioRef {
     /// variant pairs and the gate the candidate is judged by.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ab: Option<crate::scenario::ab::AbPlan>,
+    /// The capacity search and its SLO (`load.model = "capacity"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<crate::scenario::capacity::CapacityPlan>,
 }
 
 /// One run of one variant.
@@ -193,6 +197,10 @@ pub struct RunResult {
     /// The collector: kind, the fault it played, and its own cost when it is a process.
     #[serde(default)]
     pub collector: CollectorRun,
+    /// The capacity search this run is (`load.model = "capacity"`): its other figures are
+    /// those of its capacity step (the highest that held the SLO).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<capacity::CapacityRun>,
 }
 
 fn first_attempt() -> u32 {

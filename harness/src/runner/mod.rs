@@ -5,6 +5,7 @@
 pub mod after_window;
 pub mod attempts;
 pub mod awake;
+mod capacity;
 pub mod collector;
 pub mod cpu;
 pub mod health;
@@ -250,6 +251,7 @@ pub async fn run(
             thresholds: scenario.thresholds.clone(),
             budget: scenario.budget.clone(),
             ab: scenario.ab.clone(),
+            capacity: scenario.capacity,
         },
         environment: results::Environment::detect(),
         command: options.command_line.clone(),
@@ -299,6 +301,9 @@ pub async fn run(
         scenario.seed,
     );
     let total = runs.len();
+    if let Some(estimate) = capacity::estimate(scenario) {
+        eprintln!("otelbench: {estimate}");
+    }
     let mut budget = attempts::Budget::new(scenario.retries, total);
     for (i, planned) in runs.into_iter().enumerate() {
         let variant = &scenario.variants[planned.variant];
@@ -312,6 +317,7 @@ pub async fn run(
             results.idle_shutdown.insert(variant.name.clone(), control);
         }
         let idle = results.idle_shutdown.get(&variant.name).cloned();
+        let seed = stats::capacity::seed(&results.runs, &variant.name);
         let place = attempts::run_place(
             &mut results,
             &mut budget,
@@ -328,7 +334,12 @@ pub async fn run(
                         String::new()
                     }
                 );
-                run_one(&ctx, variant, planned, idle.as_ref(), &mut cancel).await
+                if scenario.capacity.is_some() {
+                    capacity::search(&ctx, variant, planned, idle.as_ref(), seed, &mut cancel)
+                        .await
+                } else {
+                    run_one(&ctx, variant, planned, idle.as_ref(), &mut cancel).await
+                }
             },
             |results, again| {
                 if let Some(run) = results.runs.last() {
@@ -353,6 +364,8 @@ pub async fn run(
             Err(e) => return Err(e),
         }
     }
+    // A capacity search interrupted mid-way is recorded with its steps; the plan ends there.
+    results.interrupted |= *cancel.borrow();
     results.finished_at = now_rfc3339();
     stats::refresh(&mut results);
     results::writer::write(&options.out_dir, &results)?;
@@ -368,11 +381,13 @@ async fn check_machine(
     scenario: &Scenario,
     keep_awake: bool,
 ) -> anyhow::Result<Option<crate::results::MachineCheck>> {
-    let Some(rate) = scenario
-        .load
-        .rate
-        .filter(|_| scenario.load.model == Model::Rate)
-    else {
+    let rate = match scenario.load.model {
+        Model::Rate => scenario.load.rate,
+        // Judged at the first step's rate; higher steps are checked as they run.
+        Model::Capacity => scenario.capacity.map(|c| c.search.start),
+        Model::Users => None,
+    };
+    let Some(rate) = rate else {
         return Ok(None);
     };
     let p = &scenario.placement;
@@ -717,10 +732,7 @@ async fn measure(
         latency_only,
         env: variant.env.clone(),
         load: LoadResult {
-            model: match l.model {
-                Model::Rate => "rate".into(),
-                Model::Users => "users".into(),
-            },
+            model: l.model.name().into(),
             target_rps: if l.model == Model::Rate { l.rate } else { None },
             achieved_rps,
             offered_rps,
@@ -817,6 +829,7 @@ async fn measure(
         }),
         placement: ctx.placement.clone(),
         collector: collector_run,
+        capacity: None,
     })
 }
 
@@ -838,10 +851,7 @@ fn failed_run(
         latency_only: false,
         env: variant.env.clone(),
         load: LoadResult {
-            model: match scenario.load.model {
-                Model::Rate => "rate".into(),
-                Model::Users => "users".into(),
-            },
+            model: scenario.load.model.name().into(),
             target_rps: scenario.load.rate,
             achieved_rps: 0.0,
             offered_rps: 0.0,
@@ -867,6 +877,7 @@ fn failed_run(
             fault: variant.fault.map(|f| f.to_string()),
             ..CollectorRun::default()
         },
+        capacity: None,
     }
 }
 

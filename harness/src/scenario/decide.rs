@@ -31,6 +31,13 @@ pub fn percentages(
             ));
             continue;
         }
+        // A metric that gets worse downwards (capacity, throughput) may be written as the drop
+        // it allows: `capacity = "-5%"` is the same budget as `"5%"`.
+        let lower = metrics::lookup(metric).is_some_and(|d| d.worse == metrics::Worse::Lower);
+        let value = match value.trim().strip_prefix('-') {
+            Some(rest) if lower => rest,
+            _ => value.as_str(),
+        };
         match metrics::parse_percent(value) {
             Some(f) => {
                 out.insert(metric.clone(), f);
@@ -106,6 +113,16 @@ env = { OTEL_TRACES_SAMPLER = "always_on" }
         assert_eq!(e.problems[0].line, Some(11));
         assert!(e.problems[0].fix.contains("p99 = \"5%\""), "{e}");
         assert!(e.problems[1].fix.contains("cpu_per_request"), "{e}");
+    }
+
+    #[test]
+    fn a_drop_may_be_written_with_a_minus_for_metrics_that_worsen_downwards() {
+        let text = GOOD.replace("p99 = \"5%\"", "capacity = \"-5%\"\nthroughput = \"2%\"");
+        let s = parse(Path::new("s.toml"), &text).unwrap();
+        assert_eq!(s.budget["capacity"], 0.05);
+        assert_eq!(s.budget["throughput"], 0.02);
+        let e = parse(Path::new("s.toml"), &GOOD.replace("\"5%\"", "\"-5%\"")).unwrap_err();
+        assert_eq!(e.problems[0].field, "budget.p99", "{e}");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! resolving against the machine (CPUs, binaries) happens when a run is planned.
 
 pub mod ab;
+pub mod capacity;
 pub mod collector;
 pub mod decide;
 pub mod defaults;
@@ -74,6 +75,10 @@ pub struct ScenarioFile {
     /// The budget: largest acceptable increase per metric, e.g. `p99 = "5%"`; the report then
     /// recommends the highest sampling rate within it.
     pub budget: Option<Spanned<BTreeMap<String, String>>>,
+    /// The capacity search's settings (`load.model = "capacity"`).
+    pub capacity: Option<Spanned<capacity::SearchSpec>>,
+    /// The SLO every capacity step must hold (`load.model = "capacity"`).
+    pub slo: Option<Spanned<capacity::SloSpec>>,
 }
 
 /// Run order.
@@ -174,13 +179,27 @@ pub enum Model {
     Rate,
     /// Closed model: N users, no think time.
     Users,
+    /// Capacity search: open-model steps, ramped then bisected to the highest rate whose
+    /// measured window holds the `[slo]`.
+    Capacity,
+}
+
+impl Model {
+    /// The name in scenario files and results.json.
+    pub fn name(self) -> &'static str {
+        match self {
+            Model::Rate => "rate",
+            Model::Users => "users",
+            Model::Capacity => "capacity",
+        }
+    }
 }
 
 /// The load.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LoadSpec {
-    /// `rate` or `users`.
+    /// `rate`, `users` or `capacity`.
     pub model: Model,
     /// Requests per second (rate model).
     pub rate: Option<f64>,
@@ -472,6 +491,8 @@ pub struct Scenario {
     /// The A/B of two builds, when `run` was given `--baseline-target` and
     /// `--candidate-target` (see `ab`).
     pub ab: Option<ab::AbPlan>,
+    /// The capacity search and its SLO (`load.model = "capacity"`).
+    pub capacity: Option<capacity::CapacityPlan>,
 }
 
 /// How often a run invalid for a transient reason is run again.

@@ -9,7 +9,7 @@ use serde_spanned::Spanned;
 use super::error::line_of;
 use super::{
     KeepAwake, Load, Model, Problem, RequestSpec, Retries, Scenario, ScenarioError, ScenarioFile,
-    TargetSpec, Variant, VariantSpec, collector, decide, defaults, hash, limits, matrix,
+    TargetSpec, Variant, VariantSpec, capacity, collector, decide, defaults, hash, limits, matrix,
 };
 
 /// Variables the harness sets itself; a variant may not set them.
@@ -247,6 +247,8 @@ pub fn validate(path: &Path, text: &str, file: ScenarioFile) -> Result<Scenario,
                 }
             }
         },
+        // Checked with the `[capacity]` and `[slo]` sections below.
+        Model::Capacity => {}
         Model::Users => {
             if spec.rate.is_some() {
                 c.push(
@@ -525,6 +527,18 @@ pub fn validate(path: &Path, text: &str, file: ScenarioFile) -> Result<Scenario,
     };
     let thresholds = decide_table("thresholds", file.thresholds.as_ref());
     let budget = decide_table("budget", file.budget.as_ref());
+    let (capacity, problems) = capacity::check(
+        spec.model == Model::Capacity,
+        spec.rate,
+        file.capacity.as_ref().map(Spanned::get_ref),
+        file.slo.as_ref().map(Spanned::get_ref),
+        capacity::Lines {
+            load: load_line,
+            capacity: file.capacity.as_ref().map(|s| c.line(s)),
+            slo: file.slo.as_ref().map(|s| c.line(s)),
+        },
+    );
+    c.problems.extend(problems);
     let calibration_variant = file
         .aa_calibration
         .then(|| decide::calibration_name(&baseline));
@@ -587,6 +601,7 @@ pub fn validate(path: &Path, text: &str, file: ScenarioFile) -> Result<Scenario,
         thresholds,
         budget,
         ab: None,
+        capacity,
     })
 }
 

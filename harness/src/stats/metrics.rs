@@ -58,6 +58,13 @@ pub const METRICS: &[MetricDef] = &[
     def("p99", "p99 latency", "µs", Worse::Higher, 0.10),
     def("p999", "p99.9 latency", "µs", Worse::Higher, 0.20),
     def("throughput", "Throughput", "req/s", Worse::Lower, 0.02),
+    def(
+        "capacity",
+        "Throughput at SLO (capacity)",
+        "req/s",
+        Worse::Lower,
+        0.05,
+    ),
     def("rss_mean", "RSS mean", "MB", Worse::Higher, 0.05),
     def("rss_peak", "RSS peak", "MB", Worse::Higher, 0.05),
     def(
@@ -115,6 +122,9 @@ pub fn extract(run: &RunResult) -> BTreeMap<String, f64> {
     m.insert("p99".into(), run.latency_us.p99 as f64);
     m.insert("p999".into(), run.latency_us.p999 as f64);
     m.insert("throughput".into(), run.load.achieved_rps);
+    if let Some(c) = run.capacity.as_ref().and_then(|c| c.capacity_rps) {
+        m.insert("capacity".into(), c);
+    }
     if !run.memory_mb.is_empty() {
         m.insert(
             "rss_mean".into(),

@@ -4,6 +4,7 @@
 //! the recommendation. Nothing here reads a file, a clock or the environment.
 
 pub mod ab;
+pub mod capacity;
 pub mod compare;
 pub mod completeness;
 pub mod cost;

@@ -1,6 +1,6 @@
 //! Hand-built chart models for the chart tests: realistic figures and degenerate shapes.
 
-use super::super::model::{ChartModel, Interval, OverheadSeries, VariantChart};
+use super::super::model::{CapacityPoint, ChartModel, Interval, OverheadSeries, VariantChart};
 
 /// An interval of `value` ± `half`.
 pub fn ci(value: f64, half: f64) -> Interval {
@@ -61,6 +61,8 @@ pub fn variant(name: &str, baseline: bool, load: f64) -> VariantChart {
         throughput_rps: Some(ci(400.0 - 6.0 * load, 3.0)),
         spans_received: Some(spans.map_or(0.0, |s| s * 0.995)),
         spans_expected: spans,
+        capacity_steps: Vec::new(),
+        capacity_rps: None,
     }
 }
 
@@ -91,7 +93,42 @@ pub fn realistic() -> ChartModel {
             variant("sampled-100%", false, 1.0),
         ],
         overhead: overhead(&[0.1, 1.0]),
+        slo_p99_ms: None,
     }
+}
+
+/// The realistic variants with capacity searches: latency climbs towards each knee (the SLO
+/// 10 ms), five repetitions of steps around it.
+pub fn capacity() -> ChartModel {
+    let mut model = realistic();
+    for (v, knee) in model.variants.iter_mut().zip([2_400.0, 2_300.0, 1_900.0]) {
+        let mut rates = vec![250.0, 500.0, 1_000.0, 2_000.0, 4_000.0];
+        rates.extend((0..5).flat_map(|k| {
+            let r = knee * (0.97 + 0.01 * f64::from(k));
+            [r, r * 1.04]
+        }));
+        v.capacity_steps = rates
+            .iter()
+            .map(|&rate| {
+                let load = rate / knee;
+                let p50 = 0.6 / (1.05 - load.min(1.0)).max(0.02);
+                let p99 = if load > 1.0 {
+                    800.0 * load
+                } else {
+                    3.0 / (1.05 - load).max(0.02)
+                };
+                CapacityPoint {
+                    rate,
+                    p50_ms: p50.min(400.0),
+                    p99_ms: p99,
+                    pass: p99 <= 10.0,
+                }
+            })
+            .collect();
+        v.capacity_rps = Some(ci(knee, knee * 0.02));
+    }
+    model.slo_p99_ms = Some(10.0);
+    model
 }
 
 /// A seven-variant sampling sweep.
@@ -110,6 +147,7 @@ pub fn sweep() -> ChartModel {
         scenario: "sampling-sweep".to_string(),
         variants,
         overhead: overhead(&rates.map(|(_, r)| r)),
+        slo_p99_ms: None,
     }
 }
 
@@ -132,6 +170,7 @@ pub fn many(n: usize) -> ChartModel {
         scenario: "exporter-matrix-with-a-rather-long-scenario-name".to_string(),
         variants,
         overhead: Vec::new(),
+        slo_p99_ms: None,
     }
 }
 
@@ -141,6 +180,7 @@ pub fn single() -> ChartModel {
         scenario: "solo".to_string(),
         variants: vec![variant("off", true, 0.0)],
         overhead: Vec::new(),
+        slo_p99_ms: None,
     }
 }
 
@@ -156,6 +196,8 @@ pub fn degenerate() -> ChartModel {
         throughput_rps: Some(zero),
         spans_received: Some(0.0),
         spans_expected: None,
+        capacity_steps: Vec::new(),
+        capacity_rps: None,
     };
     ChartModel {
         scenario: String::new(),
@@ -164,5 +206,6 @@ pub fn degenerate() -> ChartModel {
             metric: "CPU per request".to_string(),
             points: vec![(1.0, zero)],
         }],
+        slo_p99_ms: None,
     }
 }

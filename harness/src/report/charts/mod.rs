@@ -5,6 +5,7 @@
 //! (the baseline dark grey).
 
 mod bars;
+mod capacity;
 mod cpu;
 mod delivery;
 mod latency;
@@ -44,6 +45,7 @@ pub struct Chart {
 /// The charts, in report order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
+    Capacity,
     Latency,
     Overhead,
     Cpu,
@@ -53,7 +55,8 @@ enum Kind {
 }
 
 impl Kind {
-    const ALL: [Self; 6] = [
+    const ALL: [Self; 7] = [
+        Self::Capacity,
         Self::Latency,
         Self::Overhead,
         Self::Cpu,
@@ -64,6 +67,7 @@ impl Kind {
 
     fn name(self) -> &'static str {
         match self {
+            Self::Capacity => capacity::NAME,
             Self::Latency => latency::NAME,
             Self::Overhead => overhead::NAME,
             Self::Cpu => cpu::NAME,
@@ -75,6 +79,7 @@ impl Kind {
 
     fn title(self, model: &ChartModel) -> String {
         match self {
+            Self::Capacity => capacity::title(model),
             Self::Latency => latency::title(model),
             Self::Overhead => overhead::title(model),
             Self::Cpu => cpu::title(model),
@@ -86,6 +91,7 @@ impl Kind {
 
     fn has_data(self, model: &ChartModel) -> bool {
         match self {
+            Self::Capacity => capacity::has_data(model),
             Self::Latency => latency::has_data(model),
             Self::Overhead => overhead::has_data(model),
             Self::Cpu => cpu::has_data(model),
@@ -101,6 +107,7 @@ impl Kind {
         model: &ChartModel,
     ) -> Result<()> {
         match self {
+            Self::Capacity => capacity::draw(root, model),
             Self::Latency => latency::draw(root, model),
             Self::Overhead => overhead::draw(root, model),
             Self::Cpu => cpu::draw(root, model),

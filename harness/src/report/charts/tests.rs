@@ -68,6 +68,21 @@ fn realistic_model_renders_every_chart() {
 }
 
 #[test]
+fn capacity_searches_render_the_capacity_chart_first() {
+    let model = fixtures::capacity();
+    assert_eq!(names(&model)[0], "capacity");
+    let chart = render_all(&model).unwrap().remove(0);
+    assert!(chart.svg.contains("SLO: p99 ≤ 10 ms"), "the SLO is named");
+    assert!(
+        chart.svg.contains("off: 2.4k req/s"),
+        "capacities are in the legend"
+    );
+    if let Ok(dir) = std::env::var("OTELBENCH_CHART_DIR") {
+        std::fs::write(format!("{dir}/capacity.png"), &chart.png).unwrap();
+    }
+}
+
+#[test]
 fn seven_variant_sweep_renders_every_chart() {
     assert_eq!(names(&fixtures::sweep()).len(), 6);
 }
@@ -106,6 +121,7 @@ fn absent_data_skips_charts() {
         scenario: "nothing".to_string(),
         variants: Vec::new(),
         overhead: Vec::new(),
+        slo_p99_ms: None,
     };
     assert!(names(&empty).is_empty());
 }

@@ -1,6 +1,7 @@
 //! The report's sections, each built from the analysed results. Formatting numbers is done
 //! here; computing them is not (they come from `stats`).
 
+mod capacity;
 mod decisions;
 mod delivery;
 mod environment;
@@ -39,6 +40,7 @@ pub fn document(
     if let Some(s) = decisions::recommendation(results) {
         sections.push(s);
     }
+    sections.extend(capacity::section(results));
     sections.push(overhead::section(results, delivery));
     sections.extend(faults::section(faults));
     sections.push(delivery::section(results, delivery));

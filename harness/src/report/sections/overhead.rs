@@ -26,6 +26,9 @@ fn delivered(delivery: &[Delivery], variant: &str) -> Vec<String> {
     }
 }
 
+/// The capacity column, first when the scenario searched for capacity.
+const CAPACITY: (&str, &str) = ("capacity", "Throughput at SLO");
+
 /// (metric, column heading) of the main table.
 const COLUMNS: [(&str, &str); 6] = [
     ("p50", "p50"),
@@ -38,8 +41,15 @@ const COLUMNS: [(&str, &str); 6] = [
 
 /// The overhead section, with each configuration's `delivery` beside its cost.
 pub fn section(results: &Results, delivery: &[Delivery]) -> Section {
+    let columns: Vec<(&str, &str)> = results
+        .scenario
+        .capacity
+        .map(|_| CAPACITY)
+        .into_iter()
+        .chain(COLUMNS)
+        .collect();
     let mut header = vec!["Configuration".to_string()];
-    header.extend(COLUMNS.iter().map(|(_, h)| (*h).to_string()));
+    header.extend(columns.iter().map(|(_, h)| (*h).to_string()));
     header.push("Spans delivered".into());
     header.push("Valid runs".into());
     let rows = results
@@ -47,10 +57,10 @@ pub fn section(results: &Results, delivery: &[Delivery]) -> Section {
         .iter()
         .map(|s| {
             let mut row = vec![cell(s.variant.clone())];
-            for (metric, _) in COLUMNS {
+            for (metric, _) in &columns {
                 row.push(
                     s.metrics
-                        .get(metric)
+                        .get(*metric)
                         .map_or_else(|| cell("–"), |m| format::cell(metric, m)),
                 );
             }
@@ -64,10 +74,10 @@ pub fn section(results: &Results, delivery: &[Delivery]) -> Section {
         })
         .collect();
     let mut numeric = vec![false];
-    numeric.extend([true; COLUMNS.len()]);
+    numeric.extend(columns.iter().map(|_| true));
     numeric.push(true);
     numeric.push(true);
-    let thresholds: Vec<String> = COLUMNS
+    let thresholds: Vec<String> = columns
         .iter()
         .map(|(m, _)| {
             format!(
@@ -76,7 +86,7 @@ pub fn section(results: &Results, delivery: &[Delivery]) -> Section {
             )
         })
         .collect();
-    Section {
+    let mut section = Section {
         title: format!("Overhead against `{}`", results.scenario.baseline),
         blocks: vec![
             Block::Table(Table {
@@ -115,7 +125,21 @@ pub fn section(results: &Results, delivery: &[Delivery]) -> Section {
                 blocks: vec![all_metrics(results)],
             },
         ],
+    };
+    if let Some(note) = capacity_note(results) {
+        section.blocks.insert(1, note);
     }
+    section
+}
+
+fn capacity_note(results: &Results) -> Option<Block> {
+    results.scenario.capacity.map(|_| {
+        para(
+            "Capacity search: each run's latency, throughput, CPU and memory are those of its \
+             capacity step, so each configuration is shown at its own capacity, not at one \
+             common rate.",
+        )
+    })
 }
 
 fn speed_note(results: &Results) -> Block {

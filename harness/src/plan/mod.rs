@@ -1,6 +1,8 @@
 //! The plan: every (variant, repetition) pair in the order it runs. Blocks of one run per
 //! variant, so that machine drift over time hits every variant alike.
 
+pub mod capacity;
+
 use rand::SeedableRng as _;
 use rand::seq::SliceRandom as _;
 

@@ -1,0 +1,163 @@
+//! `capacity`: latency against the offered rate over every capacity step, p99 (solid) and p50
+//! (thin) per variant, the SLO's p99 bound drawn across, each variant's capacity marked. The
+//! latency axis is logarithmic: past the knee p99 grows by orders of magnitude.
+
+use anyhow::Result;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::super::model::{CapacityPoint, ChartModel};
+use super::legend::{Entry, Swatch, beside};
+use super::style::{Ctx, GRID, GRID_LIGHT, INK, fmt_num, frame, text, titled, variant_colours};
+
+/// File stem.
+pub(super) const NAME: &str = "capacity";
+
+/// Chart title.
+pub(super) fn title(model: &ChartModel) -> String {
+    titled("Latency against offered rate (capacity search)", model)
+}
+
+/// True when some variant has a measured capacity step.
+pub(super) fn has_data(model: &ChartModel) -> bool {
+    model.variants.iter().any(|v| !v.capacity_steps.is_empty())
+}
+
+/// The steps in rate order (several repetitions interleave on one line).
+fn sorted(steps: &[CapacityPoint]) -> Vec<CapacityPoint> {
+    let mut s = steps.to_vec();
+    s.sort_by(|a, b| a.rate.total_cmp(&b.rate));
+    s
+}
+
+/// Draws the chart on `root`.
+pub(super) fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    model: &ChartModel,
+) -> Result<()> {
+    let area = frame(
+        root,
+        &title(model),
+        Some(
+            "Every step of every search; ● p99 held the SLO, ○ it did not; thin: p50; dotted: capacity",
+        ),
+    )?;
+    let colours = variant_colours(model);
+    let mut entries: Vec<Entry> = model
+        .variants
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| !v.capacity_steps.is_empty())
+        .map(|(i, v)| Entry {
+            label: match &v.capacity_rps {
+                Some(c) => format!("{}: {} req/s", v.name, fmt_num(c.value)),
+                None => v.name.clone(),
+            },
+            swatch: Swatch::Line {
+                colour: colours[i],
+                marker: true,
+            },
+        })
+        .collect();
+    if let Some(slo) = model.slo_p99_ms {
+        entries.push(Entry {
+            label: format!("SLO: p99 ≤ {} ms", fmt_num(slo)),
+            swatch: Swatch::Line {
+                colour: RED,
+                marker: false,
+            },
+        });
+    }
+    let plot_area = beside(&area, &entries)?;
+
+    let steps = model.variants.iter().flat_map(|v| &v.capacity_steps);
+    let max_rate = steps.clone().map(|s| s.rate).fold(0.0, f64::max);
+    let latencies = steps
+        .clone()
+        .flat_map(|s| [s.p50_ms, s.p99_ms])
+        .chain(model.slo_p99_ms)
+        .filter(|v| *v > 0.0);
+    let lo = latencies.clone().fold(f64::INFINITY, f64::min);
+    let hi = latencies.fold(0.0, f64::max);
+    let (y_lo, y_hi) = if lo.is_finite() && hi > 0.0 {
+        (lo / 1.5, hi * 1.5)
+    } else {
+        (0.1, 10.0)
+    };
+    let x_hi = if max_rate > 0.0 { max_rate * 1.05 } else { 1.0 };
+
+    let mut chart = ChartBuilder::on(&plot_area)
+        .margin_right(32)
+        .margin_top(6)
+        .x_label_area_size(48)
+        .y_label_area_size(64)
+        .build_cartesian_2d(0.0..x_hi, (y_lo..y_hi).log_scale())
+        .ctx("building the capacity chart")?;
+    chart
+        .configure_mesh()
+        .bold_line_style(GRID)
+        .light_line_style(GRID_LIGHT)
+        .x_label_formatter(&|x| fmt_num(*x))
+        .y_label_formatter(&|y| fmt_num(*y))
+        .x_labels(10)
+        .y_labels(10)
+        .label_style(text(12.0, INK))
+        .x_desc("Offered rate (requests/s)")
+        .y_desc("Latency (ms, log scale)")
+        .axis_desc_style(text(14.0, INK))
+        .draw()
+        .ctx("drawing the capacity axes")?;
+
+    if let Some(slo) = model.slo_p99_ms {
+        chart
+            .draw_series(LineSeries::new(
+                [(0.0, slo), (x_hi, slo)],
+                RED.stroke_width(2),
+            ))
+            .ctx("drawing the SLO")?;
+    }
+    // The baseline last, so it stays visible on top.
+    let mut order: Vec<usize> = (0..model.variants.len()).collect();
+    order.sort_by_key(|i| model.variants[*i].baseline);
+    for i in order {
+        let v = &model.variants[i];
+        let colour = colours[i];
+        let pts = sorted(&v.capacity_steps);
+        if pts.is_empty() {
+            continue;
+        }
+        if let Some(c) = &v.capacity_rps {
+            chart
+                .draw_series(DashedLineSeries::new(
+                    [(c.value, y_lo), (c.value, y_hi)],
+                    3,
+                    4,
+                    colour.stroke_width(1),
+                ))
+                .ctx("drawing a capacity mark")?;
+        }
+        chart
+            .draw_series(LineSeries::new(
+                pts.iter().map(|p| (p.rate, p.p50_ms)),
+                colour.mix(0.6).stroke_width(1),
+            ))
+            .ctx("drawing a p50 line")?;
+        chart
+            .draw_series(LineSeries::new(
+                pts.iter().map(|p| (p.rate, p.p99_ms)),
+                colour.stroke_width(2),
+            ))
+            .ctx("drawing a p99 line")?;
+        chart
+            .draw_series(pts.iter().map(|p| {
+                let style = if p.pass {
+                    colour.filled()
+                } else {
+                    colour.stroke_width(1)
+                };
+                Circle::new((p.rate, p.p99_ms), 3, style)
+            }))
+            .ctx("drawing the steps")?;
+    }
+    Ok(())
+}
