@@ -22,6 +22,28 @@ const OVERHEAD: [(&str, &str); 4] = [
     ("p99", "p99 latency"),
 ];
 
+/// Every measured capacity step of `variant`, those of its first search marked.
+fn capacity_points(results: &Results, variant: &str) -> Vec<CapacityPoint> {
+    let searches: Vec<_> = results
+        .kept_runs()
+        .filter(|r| r.variant == variant)
+        .filter_map(|r| Some((r.repetition, r.capacity.as_ref()?)))
+        .collect();
+    let first = searches.iter().map(|(rep, _)| *rep).min();
+    searches
+        .iter()
+        .flat_map(|(rep, c)| c.steps.iter().map(move |st| (Some(*rep) == first, st)))
+        .filter(|(_, st)| st.requests > 0)
+        .map(|(first, st)| CapacityPoint {
+            rate: st.rate,
+            p50_ms: st.p50_us as f64 / 1000.0,
+            p99_ms: st.p99_us as f64 / 1000.0,
+            pass: st.pass,
+            first,
+        })
+        .collect()
+}
+
 /// The chart model of `results` with its `delivery` figures.
 pub fn chart_model(results: &Results, delivery: &[Delivery]) -> ChartModel {
     let sc = &results.scenario;
@@ -51,19 +73,7 @@ pub fn chart_model(results: &Results, delivery: &[Delivery]) -> ChartModel {
                 throughput_rps: s.metrics.get("throughput").map(interval),
                 spans_received: d.map(|d| d.spans_received),
                 spans_expected: d.and_then(|d| d.target.map(|t| t[0])),
-                capacity_steps: results
-                    .kept_runs()
-                    .filter(|r| r.variant == s.variant)
-                    .filter_map(|r| r.capacity.as_ref())
-                    .flat_map(|c| &c.steps)
-                    .filter(|st| st.requests > 0)
-                    .map(|st| CapacityPoint {
-                        rate: st.rate,
-                        p50_ms: st.p50_us as f64 / 1000.0,
-                        p99_ms: st.p99_us as f64 / 1000.0,
-                        pass: st.pass,
-                    })
-                    .collect(),
+                capacity_steps: capacity_points(results, &s.variant),
                 capacity_rps: s.metrics.get("capacity").map(interval),
             }
         })

@@ -63,6 +63,9 @@ pub struct CapacityPoint {
     pub p99_ms: f64,
     /// Whether the step held the SLO.
     pub pass: bool,
+    /// True for the steps of the variant's first search (a ramp over the whole range: the
+    /// chart draws its curve through them; later searches only probe the knee).
+    pub first: bool,
 }
 
 /// Change vs the baseline of one metric, at each sampling ratio.

@@ -23,9 +23,10 @@ pub(super) fn has_data(model: &ChartModel) -> bool {
     model.variants.iter().any(|v| !v.capacity_steps.is_empty())
 }
 
-/// The steps in rate order (several repetitions interleave on one line).
-fn sorted(steps: &[CapacityPoint]) -> Vec<CapacityPoint> {
-    let mut s = steps.to_vec();
+/// The first search's steps in rate order: the curve (later searches probe only the knee, and
+/// a line through every repetition would zigzag there).
+fn curve(steps: &[CapacityPoint]) -> Vec<CapacityPoint> {
+    let mut s: Vec<CapacityPoint> = steps.iter().filter(|p| p.first).copied().collect();
     s.sort_by(|a, b| a.rate.total_cmp(&b.rate));
     s
 }
@@ -39,7 +40,8 @@ pub(super) fn draw<DB: DrawingBackend>(
         root,
         &title(model),
         Some(
-            "Every step of every search; ● p99 held the SLO, ○ it did not; thin: p50; dotted: capacity",
+            "Points: every step's p99 (● held the SLO, ○ did not); lines: the first search's p99 \
+             and (thin) p50; dotted: capacity",
         ),
     )?;
     let colours = variant_colours(model);
@@ -122,10 +124,10 @@ pub(super) fn draw<DB: DrawingBackend>(
     for i in order {
         let v = &model.variants[i];
         let colour = colours[i];
-        let pts = sorted(&v.capacity_steps);
-        if pts.is_empty() {
+        if v.capacity_steps.is_empty() {
             continue;
         }
+        let line = curve(&v.capacity_steps);
         if let Some(c) = &v.capacity_rps {
             chart
                 .draw_series(DashedLineSeries::new(
@@ -138,18 +140,18 @@ pub(super) fn draw<DB: DrawingBackend>(
         }
         chart
             .draw_series(LineSeries::new(
-                pts.iter().map(|p| (p.rate, p.p50_ms)),
+                line.iter().map(|p| (p.rate, p.p50_ms)),
                 colour.mix(0.6).stroke_width(1),
             ))
             .ctx("drawing a p50 line")?;
         chart
             .draw_series(LineSeries::new(
-                pts.iter().map(|p| (p.rate, p.p99_ms)),
+                line.iter().map(|p| (p.rate, p.p99_ms)),
                 colour.stroke_width(2),
             ))
             .ctx("drawing a p99 line")?;
         chart
-            .draw_series(pts.iter().map(|p| {
+            .draw_series(v.capacity_steps.iter().map(|p| {
                 let style = if p.pass {
                     colour.filled()
                 } else {

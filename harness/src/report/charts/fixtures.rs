@@ -122,6 +122,7 @@ pub fn capacity() -> ChartModel {
                     p50_ms: p50.min(400.0),
                     p99_ms: p99,
                     pass: p99 <= 10.0,
+                    first: rate <= 4_000.0 && rate.fract() == 0.0,
                 }
             })
             .collect();
