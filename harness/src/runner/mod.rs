@@ -317,7 +317,10 @@ pub async fn run(
             results.idle_shutdown.insert(variant.name.clone(), control);
         }
         let idle = results.idle_shutdown.get(&variant.name).cloned();
-        let seed = stats::capacity::seed(&results.runs, &variant.name);
+        // A capacity search starts at the median of this variant's earlier capacities.
+        let seed = scenario
+            .capacity
+            .and_then(|_| stats::capacity::seed(&results.runs, &variant.name));
         let place = attempts::run_place(
             &mut results,
             &mut budget,
