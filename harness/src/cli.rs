@@ -42,6 +42,10 @@ enum Command {
         /// A fast look: 1 repetition, 1 s warm-up, 3 s measured.
         #[arg(long)]
         quick: bool,
+        /// Add profiling runs per variant after the measured plan: CPU profiles with `perf`,
+        /// flame graphs, and where the added CPU per request goes (see `[profiler]`).
+        #[arg(long)]
+        profile: bool,
         #[command(flatten)]
         ab: AbArgs,
     },
@@ -154,12 +158,14 @@ pub async fn run(args: Vec<String>) -> anyhow::Result<ExitCode> {
             repetitions,
             duration,
             quick,
+            profile,
             ab,
         } => {
             let overrides = Overrides {
                 repetitions,
                 duration,
                 quick,
+                profile,
             };
             run_scenario(&args, &scenario, out, &overrides, &ab).await
         }
@@ -210,11 +216,33 @@ fn report(file: &Path, out: Option<PathBuf>) -> anyhow::Result<ExitCode> {
             dir.display()
         ))
     })?;
+    copy_profiles(file, &dir, &mut results)?;
     results::writer::write(&dir, &results)?;
     for path in report::write_all(&dir, &results)? {
         println!("{}", path.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Attributes the profiles' folded stacks beside `file` afresh and copies them into `dir`
+/// (their flame graphs are drawn from them), unless they are there already.
+fn copy_profiles(file: &Path, dir: &Path, results: &mut Results) -> anyhow::Result<()> {
+    let source = file.parent().unwrap_or(Path::new("."));
+    for p in results.profiles.iter_mut().filter(|p| p.has_samples()) {
+        let (from, to) = (source.join(&p.folded), dir.join(&p.folded));
+        if let Ok(folded) = std::fs::read_to_string(&from) {
+            stats::profile::fill(p, &folded);
+        }
+        if from == to || !from.is_file() {
+            continue;
+        }
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::copy(&from, &to)
+            .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
+    }
+    Ok(())
 }
 
 fn compare(
@@ -281,6 +309,7 @@ struct Overrides {
     repetitions: Option<u32>,
     duration: Option<f64>,
     quick: bool,
+    profile: bool,
 }
 
 /// The scenario with `run`'s overrides and A/B applied; any problem is bad input.
@@ -306,6 +335,9 @@ fn planned(file: &Path, o: &Overrides, ab: &AbArgs) -> Result<scenario::Scenario
             return Err(InputError(format!("--duration: {message}; fix: {fix}")));
         }
         scenario.load.duration_s = d;
+    }
+    if o.profile {
+        scenario.profile = Some(scenario.profiler);
     }
     if let (Some(base), Some(candidate)) = (&ab.baseline_target, &ab.candidate_target) {
         let gate = match &ab.max_regression {

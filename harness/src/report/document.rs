@@ -37,6 +37,13 @@ pub enum Block {
         /// Title (alt text).
         title: String,
     },
+    /// An SVG file of the report (a flame graph): linked from Markdown, shown in HTML.
+    Figure {
+        /// Path relative to the report.
+        path: String,
+        /// Title (alt text).
+        title: String,
+    },
     /// Content shown on request (`<details>`).
     Details {
         /// The always-visible line.
@@ -55,6 +62,13 @@ pub enum Inline {
     Strong(String),
     /// Code (a name or a value).
     Code(String),
+    /// A link to a file of the report.
+    Link {
+        /// The words.
+        text: String,
+        /// Path relative to the report.
+        href: String,
+    },
 }
 
 /// A table; each cell is one or more lines.

@@ -1,4 +1,5 @@
-//! report.html: the document as one self-contained page, the charts inline as SVG.
+//! report.html: the document as one self-contained page, the charts inline as SVG and the
+//! differential flame graphs as pictures (each linked to its interactive file).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -15,7 +16,7 @@ code{padding:.1rem .3rem}pre{padding:.8rem;overflow-x:auto}figure{margin:1.2rem 
 figure svg{max-width:100%;height:auto}figcaption{font-size:.9rem;color:#57606a}\
 details{margin:.8rem 0}summary{cursor:pointer}";
 
-/// Renders `doc`; `charts` maps chart names to their SVG text.
+/// Renders `doc`; `charts` maps chart names (and figures' paths) to their SVG text.
 pub fn render(doc: &Document, charts: &BTreeMap<String, String>) -> String {
     let mut out = String::new();
     let _ = write!(
@@ -86,6 +87,23 @@ fn block(out: &mut String, b: &Block, charts: &BTreeMap<String, String>) {
                 );
             }
         }
+        Block::Figure { path, title } => {
+            // A static picture keeps the page self-contained; the file beside it is the
+            // interactive graph (zoom, search).
+            if let Some(svg) = charts.get(path) {
+                use base64::Engine as _;
+                let data = base64::engine::general_purpose::STANDARD.encode(svg);
+                let _ = writeln!(
+                    out,
+                    "<figure>\n<img style=\"max-width:100%\" alt=\"{t}\" \
+                     src=\"data:image/svg+xml;base64,{data}\">\n<figcaption>{t} \
+                     (<a href=\"{p}\">interactive: click to zoom, Ctrl-F to search</a>)\
+                     </figcaption>\n</figure>",
+                    t = escape(title),
+                    p = escape(path),
+                );
+            }
+        }
         Block::Details { summary, blocks } => {
             let _ = writeln!(out, "<details>\n<summary>{}</summary>", escape(summary));
             for b in blocks {
@@ -112,6 +130,9 @@ fn inline(inlines: &[Inline]) -> String {
             Inline::Text(t) => escape(t),
             Inline::Strong(t) => format!("<strong>{}</strong>", escape(t)),
             Inline::Code(t) => format!("<code>{}</code>", escape(t)),
+            Inline::Link { text, href } => {
+                format!("<a href=\"{}\">{}</a>", escape(href), escape(text))
+            }
         })
         .collect()
 }

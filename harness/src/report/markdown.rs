@@ -35,6 +35,9 @@ fn block(out: &mut String, b: &Block) {
         Block::Chart { name, title } => {
             let _ = writeln!(out, "![{title}](charts/{name}.svg)");
         }
+        Block::Figure { path, title } => {
+            let _ = writeln!(out, "[{}]({path})", text(title));
+        }
         Block::Details { summary, blocks } => {
             let _ = writeln!(out, "<details><summary>{}</summary>", text(summary));
             for b in blocks {
@@ -53,6 +56,7 @@ fn inline(inlines: &[Inline]) -> String {
             Inline::Text(t) => text(t).replace('\n', " "),
             Inline::Strong(t) => format!("**{}**", text(t)),
             Inline::Code(t) => format!("`{t}`"),
+            Inline::Link { text: t, href } => format!("[{}]({href})", text(t)),
         })
         .collect()
 }

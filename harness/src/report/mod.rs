@@ -9,6 +9,7 @@ pub mod charts;
 pub mod comparison;
 pub mod csv;
 pub mod document;
+pub mod flames;
 pub mod format;
 pub mod html;
 pub mod markdown;
@@ -24,6 +25,7 @@ use crate::results::Results;
 use crate::stats;
 
 /// Writes every report of `results` (already analysed) into `dir`; returns the files written.
+/// Flame graphs are drawn from the profiles' folded stacks under `dir` (`profiles/`).
 pub fn write_all(dir: &Path, results: &Results) -> anyhow::Result<Vec<PathBuf>> {
     let delivery = stats::delivery::delivery(results);
     let model = assemble::chart_model(results, &delivery);
@@ -37,10 +39,12 @@ pub fn write_all(dir: &Path, results: &Results) -> anyhow::Result<Vec<PathBuf>> 
         .collect();
     let faults = stats::faults::summarize(results);
     let ab = stats::ab::judge(results);
-    let doc = sections::document(results, &delivery, &faults, &refs, ab.as_ref());
+    let flames = flames::render_all(dir, results);
+    let doc = sections::document(results, &delivery, &faults, &refs, &flames, ab.as_ref());
     let svgs: BTreeMap<String, String> = charts
         .iter()
         .map(|c| (c.name.to_string(), c.svg.clone()))
+        .chain(flames.iter().map(|f| (f.path.clone(), f.svg.clone())))
         .collect();
 
     let mut files: Vec<(PathBuf, Vec<u8>)> = vec![
@@ -66,9 +70,16 @@ pub fn write_all(dir: &Path, results: &Results) -> anyhow::Result<Vec<PathBuf>> 
         ));
         files.push((format!("charts/{}.png", c.name).into(), c.png.clone()));
     }
-    let chart_dir = dir.join("charts");
-    std::fs::create_dir_all(&chart_dir)
-        .with_context(|| format!("creating {}", chart_dir.display()))?;
+    for f in &flames {
+        files.push((f.path.clone().into(), f.svg.clone().into_bytes()));
+    }
+    let mut subdirs = vec![dir.join("charts")];
+    if !flames.is_empty() {
+        subdirs.push(dir.join("profiles"));
+    }
+    for sub in subdirs {
+        std::fs::create_dir_all(&sub).with_context(|| format!("creating {}", sub.display()))?;
+    }
     let mut written = Vec::with_capacity(files.len());
     for (name, bytes) in files {
         let path = dir.join(name);

@@ -38,6 +38,7 @@ fn doc(r: &Results) -> document::Document {
             name: "latency".into(),
             title: "Latency by percentile".into(),
         }],
+        &[],
         stats::ab::judge(r).as_ref(),
     )
 }

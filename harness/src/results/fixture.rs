@@ -203,6 +203,7 @@ pub fn results() -> Results {
         cost_model: None,
         speed: None,
         idle_shutdown: BTreeMap::new(),
+        profiles: Vec::new(),
         machine_check: Some(super::MachineCheck {
             hypervisor: true,
             cpus_online: 2,

@@ -6,6 +6,7 @@ pub mod environment;
 #[cfg(test)]
 pub mod fixture;
 pub mod machine;
+pub mod profile;
 pub mod writer;
 
 use std::collections::BTreeMap;
@@ -64,6 +65,10 @@ pub struct Results {
     /// after the window is counted beyond (`cpu.after_window_us_per_request`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub idle_shutdown: BTreeMap<String, IdleShutdown>,
+    /// Profiles per variant, from extra profiling runs after the measured plan
+    /// (`profile = true`, `run --profile`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub profiles: Vec<profile::VariantProfile>,
 }
 
 /// One variant's shutdown at rest.

@@ -13,7 +13,7 @@ use crate::scenario::{Model, Scenario, Variant};
 use crate::stats::capacity as judge;
 
 /// `scenario` with its load an open-model window at `rate`, and the SLO's error limit.
-fn at_rate(scenario: &Scenario, rate: f64) -> Scenario {
+pub(super) fn at_rate(scenario: &Scenario, rate: f64) -> Scenario {
     let mut s = scenario.clone();
     s.load.model = Model::Rate;
     s.load.rate = Some(rate);
@@ -93,9 +93,7 @@ pub(super) async fn search(
         let scenario = at_rate(ctx.scenario, rate);
         let step_ctx = Ctx {
             scenario: &scenario,
-            resolved: ctx.resolved,
-            placement: ctx.placement.clone(),
-            progress: ctx.progress,
+            ..ctx.clone()
         };
         let mut attempts = 0;
         let run = loop {

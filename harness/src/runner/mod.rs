@@ -13,6 +13,7 @@ mod idle_shutdown;
 pub mod interrupt;
 pub mod placement;
 pub mod ports;
+pub mod profile;
 pub mod redact;
 pub mod roles;
 pub mod sampler;
@@ -69,12 +70,15 @@ pub struct Outcome {
 }
 
 /// What every run of one plan shares.
+#[derive(Clone)]
 struct Ctx<'a> {
     scenario: &'a Scenario,
     resolved: &'a ResolvedTarget,
     /// The placement every run records (keep-awake resolved).
     placement: Placement,
     progress: bool,
+    /// A profiling run's recording (none in a measured run).
+    profile: Option<&'a profile::Slot>,
 }
 
 /// Raised when Ctrl-C or SIGTERM stopped the plan.
@@ -266,6 +270,7 @@ pub async fn run(
         speed: None,
         machine_check: None,
         idle_shutdown: BTreeMap::new(),
+        profiles: Vec::new(),
     };
     // Written before the first run, so a bad output path fails at once.
     results::writer::write(&options.out_dir, &results)?;
@@ -288,6 +293,7 @@ pub async fn run(
         resolved,
         placement: recorded_placement(p, keep_awake, keep_awake_setting),
         progress: options.progress,
+        profile: None,
     };
     let order = if scenario.ab.is_some() {
         crate::plan::paired
@@ -369,6 +375,14 @@ pub async fn run(
     }
     // A capacity search interrupted mid-way is recorded with its steps; the plan ends there.
     results.interrupted |= *cancel.borrow();
+    if let Some(spec) = scenario.profile.filter(|_| !results.interrupted) {
+        stats::refresh(&mut results);
+        match profile::profile_all(&ctx, spec, &mut results, &options.out_dir, &mut cancel).await {
+            Ok(()) => {}
+            Err(e) if e.is::<Interrupted>() => results.interrupted = true,
+            Err(e) => return Err(e),
+        }
+    }
     results.finished_at = now_rfc3339();
     stats::refresh(&mut results);
     results::writer::write(&options.out_dir, &results)?;
@@ -584,6 +598,10 @@ async fn measure(
         .collect();
     let window =
         sampler::Sampler::start(processes, from, to).context("starting the sampler thread")?;
+    // A profiling run samples the target's stacks over the same window.
+    let recording = ctx
+        .profile
+        .map(|slot| (slot, slot.record(running.pids(), from, to)));
     let mut last = (Instant::now(), 0_u64);
     loop {
         tokio::select! {
@@ -621,6 +639,9 @@ async fn measure(
         }
     }
     let mut window = window.finish();
+    if let Some((slot, recording)) = recording {
+        slot.done(recording.finish());
+    }
     if let Some(b) = bar {
         b.finish_and_clear();
     }

@@ -12,6 +12,7 @@ pub mod defaults;
 pub mod error;
 pub mod limits;
 pub mod matrix;
+pub mod profile;
 pub mod validate;
 
 use std::collections::BTreeMap;
@@ -79,6 +80,11 @@ pub struct ScenarioFile {
     pub capacity: Option<Spanned<capacity::SearchSpec>>,
     /// The SLO every capacity step must hold (`load.model = "capacity"`).
     pub slo: Option<Spanned<capacity::SloSpec>>,
+    /// Add profiling runs per variant (CPU profiles and flame graphs; `run --profile` too).
+    #[serde(default)]
+    pub profile: bool,
+    /// How the profiling runs sample.
+    pub profiler: Option<Spanned<profile::ProfilerSpec>>,
 }
 
 /// Run order.
@@ -493,6 +499,11 @@ pub struct Scenario {
     pub ab: Option<ab::AbPlan>,
     /// The capacity search and its SLO (`load.model = "capacity"`).
     pub capacity: Option<capacity::CapacityPlan>,
+    /// Profiling runs after the measured plan (`profile = true` or `run --profile`).
+    pub profile: Option<profile::Profiler>,
+    /// The profiler's settings, whether or not this scenario profiles (`run --profile` uses
+    /// them).
+    pub profiler: profile::Profiler,
 }
 
 /// How often a run invalid for a transient reason is run again.

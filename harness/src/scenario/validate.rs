@@ -10,6 +10,7 @@ use super::error::line_of;
 use super::{
     KeepAwake, Load, Model, Problem, RequestSpec, Retries, Scenario, ScenarioError, ScenarioFile,
     TargetSpec, Variant, VariantSpec, capacity, collector, decide, defaults, hash, limits, matrix,
+    profile,
 };
 
 /// Variables the harness sets itself; a variant may not set them.
@@ -539,6 +540,11 @@ pub fn validate(path: &Path, text: &str, file: ScenarioFile) -> Result<Scenario,
         },
     );
     c.problems.extend(problems);
+    let (profiler, problems) = profile::check(
+        file.profiler.as_ref().map(Spanned::get_ref),
+        file.profiler.as_ref().map(|s| c.line(s)),
+    );
+    c.problems.extend(problems);
     let calibration_variant = file
         .aa_calibration
         .then(|| decide::calibration_name(&baseline));
@@ -602,6 +608,8 @@ pub fn validate(path: &Path, text: &str, file: ScenarioFile) -> Result<Scenario,
         budget,
         ab: None,
         capacity,
+        profile: file.profile.then_some(profiler),
+        profiler,
     })
 }
 

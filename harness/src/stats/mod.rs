@@ -14,6 +14,7 @@ pub mod faults;
 pub mod interval;
 pub mod median;
 pub mod metrics;
+pub mod profile;
 pub mod recommend;
 pub mod sampling;
 pub mod speed;

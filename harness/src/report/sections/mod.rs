@@ -7,6 +7,7 @@ mod delivery;
 mod environment;
 mod faults;
 mod overhead;
+mod profile;
 mod runs;
 
 use super::document::{Block, Document, Inline, Section, para, text};
@@ -31,6 +32,7 @@ pub fn document(
     delivery: &[Delivery],
     faults: &[FaultSummary],
     charts: &[ChartRef],
+    flames: &[super::flames::Flame],
     ab: Option<&Result<Comparison, Mismatch>>,
 ) -> Document {
     let mut sections = vec![headline(results)];
@@ -42,6 +44,7 @@ pub fn document(
     }
     sections.extend(capacity::section(results));
     sections.push(overhead::section(results, delivery));
+    sections.extend(profile::section(results, flames));
     sections.extend(faults::section(faults));
     sections.push(delivery::section(results, delivery));
     sections.push(decisions::noise_floor(results));
