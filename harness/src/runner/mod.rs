@@ -380,7 +380,8 @@ pub async fn run(
         match profile::profile_all(&ctx, spec, &mut results, &options.out_dir, &mut cancel).await {
             Ok(()) => {}
             Err(e) if e.is::<Interrupted>() => results.interrupted = true,
-            Err(e) => return Err(e),
+            // The measured runs are kept whatever befalls the profiles.
+            Err(e) => eprintln!("otelbench: profiling stopped: {e:#}"),
         }
     }
     results.finished_at = now_rfc3339();
