@@ -48,6 +48,8 @@ enum Command {
         profile: bool,
         #[command(flatten)]
         ab: AbArgs,
+        #[command(flatten)]
+        scale: ScaleArgs,
     },
     /// Parse and check scenario files without running them.
     Validate {
@@ -90,6 +92,42 @@ enum Command {
         #[arg(long)]
         rate: Option<f64>,
     },
+    /// Combine the shards of one scaled-out run (`run --shard I/N`) exactly and write its
+    /// results.json and reports: exit 0 every variant valid, 1 a shard's run made a variant
+    /// short of valid runs, 2 inputs that are not the shards of one run.
+    Merge {
+        /// Every instance's results.json.
+        #[arg(required = true)]
+        shards: Vec<PathBuf>,
+        /// Output directory of the merged results.json and reports.
+        #[arg(long)]
+        out: PathBuf,
+        /// Target-side readings (`otelbench sample --out FILE`) to join to the runs' windows:
+        /// the target's CPU per request and RSS.
+        #[arg(long)]
+        samples: Vec<PathBuf>,
+    },
+    /// Record a target's CPU and RSS from /proc (on its machine) until stopped, for `merge
+    /// --samples`: the target-side figures of a service `run --target-url` does not start.
+    Sample {
+        /// A process tree to sample: `[NAME=]PID` (repeatable).
+        #[arg(long)]
+        pid: Vec<String>,
+        /// A process tree found by its command line: `[NAME=]PATTERN`, the oldest process whose
+        /// command line contains PATTERN (repeatable).
+        #[arg(long)]
+        pgrep: Vec<String>,
+        /// Where to write the readings (JSON lines); `-` for stdout.
+        #[arg(long)]
+        out: String,
+        /// Between readings, ms.
+        #[arg(long, default_value_t = 100)]
+        interval_ms: u64,
+        /// Stop after this many seconds (default: on Ctrl-C/SIGTERM, or when every process
+        /// has exited).
+        #[arg(long)]
+        duration: Option<f64>,
+    },
     /// Run the OTLP receiver on its own and print what arrives.
     Sink {
         /// gRPC listen address.
@@ -126,6 +164,58 @@ struct AbArgs {
     strict: bool,
 }
 
+/// `run` against a service already running elsewhere, as one instance of N (see
+/// `scenario::shard`).
+#[derive(Debug, clap::Args)]
+struct ScaleArgs {
+    /// Drive a service that is already running at this base URL (e.g. http://my-service:8000):
+    /// no target, collector or storage is started; the scenario still gives the load and the
+    /// readiness path.
+    #[arg(long)]
+    target_url: Option<String>,
+    /// Run only this variant of the scenario (the one the running service is configured as).
+    #[arg(long)]
+    variant: Option<String>,
+    /// Be instance I (0-based) of N, driving 1/N of the rate (or the users) on slots
+    /// interleaved with the others'. `--shard N` takes I from JOB_COMPLETION_INDEX (a
+    /// Kubernetes Indexed Job). Needs --target-url and --start-at.
+    #[arg(long)]
+    shard: Option<String>,
+    /// When the load starts, the same for every instance: RFC 3339 UTC
+    /// (2026-12-03T10:00:00Z) or unix seconds; default: OTELBENCH_START_AT.
+    #[arg(long)]
+    start_at: Option<String>,
+}
+
+impl ScaleArgs {
+    /// The options parsed (with JOB_COMPLETION_INDEX and OTELBENCH_START_AT).
+    fn parse(&self) -> Result<scenario::shard::ScaleOut, InputError> {
+        use scenario::shard::{INDEX_ENV, START_ENV, Shard, parse_start};
+        let index = std::env::var(INDEX_ENV).ok();
+        let shard = self
+            .shard
+            .as_deref()
+            .map(|s| Shard::parse(s, index.as_deref()))
+            .transpose()
+            .map_err(InputError)?;
+        let start = self
+            .start_at
+            .clone()
+            .or_else(|| shard.and_then(|_| std::env::var(START_ENV).ok()));
+        let start_at = start
+            .as_deref()
+            .map(parse_start)
+            .transpose()
+            .map_err(InputError)?;
+        Ok(scenario::shard::ScaleOut {
+            target_url: self.target_url.clone(),
+            shard,
+            start_at,
+            variant: self.variant.clone(),
+        })
+    }
+}
+
 /// An error in what the user gave: exit code 2.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -160,14 +250,16 @@ pub async fn run(args: Vec<String>) -> anyhow::Result<ExitCode> {
             quick,
             profile,
             ab,
+            scale,
         } => {
             let overrides = Overrides {
                 repetitions,
                 duration,
                 quick,
                 profile,
+                scale: scale.parse()?,
             };
-            run_scenario(&args, &scenario, out, &overrides, &ab).await
+            Box::pin(run_scenario(&args, &scenario, out, &overrides, &ab)).await
         }
         Command::Report { results, out } => report(&results, out),
         Command::Compare {
@@ -178,6 +270,18 @@ pub async fn run(args: Vec<String>) -> anyhow::Result<ExitCode> {
             strict,
         } => compare(&base, &new, &max_regression, markdown.as_deref(), strict),
         Command::Sink { grpc, http, fault } => sink(grpc, http, fault.as_deref()).await,
+        Command::Merge {
+            shards,
+            out,
+            samples,
+        } => merge(&args, &shards, &out, &samples),
+        Command::Sample {
+            pid,
+            pgrep,
+            out,
+            interval_ms,
+            duration,
+        } => Box::pin(sample(&pid, &pgrep, &out, interval_ms, duration)).await,
         Command::Doctor { scenario, rate } => doctor(scenario.as_deref(), rate).await,
     }
 }
@@ -245,6 +349,120 @@ fn copy_profiles(file: &Path, dir: &Path, results: &mut Results) -> anyhow::Resu
     Ok(())
 }
 
+/// `otelbench merge`: the shards checked and combined, the samples joined, the reports written.
+fn merge(
+    args: &[String],
+    files: &[PathBuf],
+    out: &Path,
+    sample_files: &[PathBuf],
+) -> anyhow::Result<ExitCode> {
+    let inputs = files
+        .iter()
+        .map(|f| Ok((f.display().to_string(), read_results(f)?)))
+        .collect::<Result<Vec<_>, InputError>>()?;
+    let samples = sample_files
+        .iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(f).map_err(|e| {
+                InputError(format!("--samples {}: cannot be read: {e}", f.display()))
+            })?;
+            let parsed = crate::sidecar::file::parse(&text)
+                .map_err(|e| InputError(format!("--samples {}: {e}", f.display())))?;
+            Ok((f.display().to_string(), parsed))
+        })
+        .collect::<Result<Vec<_>, InputError>>()?;
+    let merged = crate::merge::merge(inputs, &samples, command_line(args)).map_err(InputError)?;
+    for w in &merged.warnings {
+        eprintln!("otelbench merge: WARNING: {w}");
+    }
+    let mut results = merged.results;
+    stats::refresh(&mut results);
+    std::fs::create_dir_all(out).map_err(|e| {
+        InputError(format!(
+            "--out {}: cannot create the directory: {e}; fix: choose a writable directory",
+            out.display()
+        ))
+    })?;
+    results::writer::write(out, &results)?;
+    for path in report::write_all(out, &results)? {
+        println!("{}", path.display());
+    }
+    let tally = stats::completeness::completeness(&results);
+    eprintln!(
+        "otelbench merge: {} shards: {}",
+        results.merged_from.len(),
+        tally.headline()
+    );
+    for short in &tally.short {
+        eprintln!("otelbench merge: ended short: {short}");
+    }
+    Ok(if tally.short.is_empty() && !results.interrupted {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// `otelbench sample`: the sidecar, until stopped.
+async fn sample(
+    pids: &[String],
+    patterns: &[String],
+    out: &str,
+    interval_ms: u64,
+    duration: Option<f64>,
+) -> anyhow::Result<ExitCode> {
+    use crate::sidecar::{SampleOptions, parse_pgrep, parse_pid, record};
+    let mut processes = std::collections::BTreeMap::new();
+    let found = pids
+        .iter()
+        .map(|p| parse_pid(p))
+        .chain(patterns.iter().map(|p| parse_pgrep(p)));
+    for f in found {
+        let (name, pid) = f.map_err(InputError)?;
+        if processes.insert(name.clone(), pid).is_some() {
+            return Err(InputError(format!(
+                "--pid/--pgrep: the name {name:?} is given twice; fix: name each process, e.g. --pid web=PID --pid worker=PID"
+            ))
+            .into());
+        }
+    }
+    if processes.is_empty() {
+        return Err(InputError(
+            "otelbench sample: no process given; fix: give --pid [NAME=]PID or --pgrep [NAME=]PATTERN".into(),
+        )
+        .into());
+    }
+    if !(1..=60_000).contains(&interval_ms) {
+        return Err(InputError(format!("--interval-ms {interval_ms}: give 1 to 60000")).into());
+    }
+    let duration = match duration {
+        Some(d) if d.is_finite() && d > 0.0 && d < 1e7 => Some(Duration::from_secs_f64(d)),
+        Some(d) => {
+            return Err(
+                InputError(format!("--duration {d}: give a positive number of seconds")).into(),
+            );
+        }
+        None => None,
+    };
+    let options = SampleOptions {
+        processes,
+        interval: Duration::from_millis(interval_ms),
+        duration,
+    };
+    let mut writer: Box<dyn std::io::Write> = if out == "-" {
+        Box::new(std::io::stdout())
+    } else {
+        Box::new(std::fs::File::create(out).map_err(|e| {
+            InputError(format!(
+                "--out {out}: cannot create: {e}; fix: choose a writable path"
+            ))
+        })?)
+    };
+    let n = record(&options, &mut writer).await?;
+    eprintln!("otelbench sample: {n} readings written");
+    Ok(ExitCode::SUCCESS)
+}
+
 fn compare(
     base: &Path,
     new: &Path,
@@ -310,6 +528,7 @@ struct Overrides {
     duration: Option<f64>,
     quick: bool,
     profile: bool,
+    scale: scenario::shard::ScaleOut,
 }
 
 /// The scenario with `run`'s overrides and A/B applied; any problem is bad input.
@@ -348,6 +567,7 @@ fn planned(file: &Path, o: &Overrides, ab: &AbArgs) -> Result<scenario::Scenario
         scenario::ab::expand(&mut scenario, base, candidate, gate, ab.strict)
             .map_err(InputError)?;
     }
+    scenario::shard::apply(&mut scenario, &o.scale).map_err(InputError)?;
     Ok(scenario)
 }
 
@@ -371,11 +591,7 @@ async fn run_scenario(
     })?;
     let options = RunOptions {
         out_dir,
-        command_line: args
-            .iter()
-            .map(|a| shell_quote(a))
-            .collect::<Vec<_>>()
-            .join(" "),
+        command_line: command_line(args),
         progress: true,
     };
     let outcome = runner::run(&scenario, &resolved, &options).await?;
@@ -524,6 +740,14 @@ async fn doctor(file: Option<&Path>, rate: Option<f64>) -> anyhow::Result<ExitCo
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The command line, quoted for a shell, as results.json records it.
+fn command_line(args: &[String]) -> String {
+    args.iter()
+        .map(|a| shell_quote(a))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn shell_quote(arg: &str) -> String {

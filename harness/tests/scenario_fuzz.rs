@@ -99,6 +99,8 @@ fn schedule(s: &harness::scenario::Scenario) {
         load: s.load.clone(),
         run_id: "x".into(),
         start: Instant::now() + setup_allowance(s.load.users),
+        first_user: 0,
+        phase: Duration::ZERO,
     };
     let (from, to) = plan.window();
     assert!(to >= from);

@@ -36,6 +36,13 @@ pub struct LoadPlan {
     pub run_id: String,
     /// When the schedules start (set-up happens before).
     pub start: Instant,
+    /// The first user's id (`{user}`): 0, or in a shard of a scaled-out run the users of the
+    /// instances before it, so that ids do not collide across instances.
+    pub first_user: u32,
+    /// How much later than `start` this instance's slot 0 is due: 0, or in shard `i` of a
+    /// scaled-out run `i / total rate`, so that the instances' slots interleave into the
+    /// single-instance schedule instead of arriving together.
+    pub phase: Duration,
 }
 
 impl LoadPlan {
@@ -178,13 +185,12 @@ fn setup_transaction(shared: Arc<Shared>) -> TransactionFunction {
         let shared = shared.clone();
         Box::pin(async move {
             let index = user.weighted_users_index;
+            let id = u64::from(shared.plan.first_user) + index as u64;
             let mut st = UserState {
-                rng: Some(rand::rngs::SmallRng::seed_from_u64(
-                    index as u64 ^ 0x6f74_656c,
-                )),
+                rng: Some(rand::rngs::SmallRng::seed_from_u64(id ^ 0x6f74_656c)),
                 ..UserState::default()
             };
-            st.vars.insert("user".into(), index.to_string());
+            st.vars.insert("user".into(), id.to_string());
             st.vars.insert("run".into(), shared.plan.run_id.clone());
             st.vars.insert("seq".into(), "0".into());
             let timeout = Duration::from_secs_f64(shared.plan.load.timeout_s);
@@ -261,7 +267,7 @@ fn main_transaction(shared: Arc<Shared>) -> TransactionFunction {
                 Model::Rate | Model::Capacity => {
                     let rate = shared.plan.load.rate.unwrap_or(1.0);
                     let schedule = Schedule::new(
-                        shared.plan.start,
+                        shared.plan.start + shared.plan.phase,
                         rate,
                         shared.plan.load.users,
                         index as u32,

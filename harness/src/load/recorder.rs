@@ -49,6 +49,9 @@ pub struct Measured {
     pub errors: u64,
     /// Requests sent in the whole run, warm-up and set-up included.
     pub requests_total: u64,
+    /// Every measured request's latency, µs, in arrival order, when the recorder was asked to
+    /// keep them ([`Recorder::keep_raw`]): for auditing that histograms were added exactly.
+    pub raw_latency_us: Option<Vec<u64>>,
 }
 
 /// The window and the accumulated measurements.
@@ -90,8 +93,19 @@ impl Recorder {
                 completed: 0,
                 errors: 0,
                 requests_total: 0,
+                raw_latency_us: None,
             }),
         }
+    }
+
+    /// Also keeps every measured latency (see [`Measured::raw_latency_us`]).
+    #[must_use]
+    pub fn keep_raw(self) -> Self {
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .raw_latency_us = Some(Vec::new());
+        self
     }
 
     /// The measured window.
@@ -121,6 +135,9 @@ impl Recorder {
         let generator_lag = micros(sent.saturating_duration_since(intended.max(free)));
         m.requests += 1;
         m.latency.saturating_record(latency);
+        if let Some(raw) = &mut m.raw_latency_us {
+            raw.push(latency);
+        }
         m.lag.saturating_record(lag);
         m.generator_lag.saturating_record(generator_lag);
         m.held += u64::from(free > intended);

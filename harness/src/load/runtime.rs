@@ -114,6 +114,8 @@ mod tests {
             },
             run_id: "test".into(),
             start: Instant::now() + Duration::from_millis(200),
+            first_user: 0,
+            phase: Duration::ZERO,
         }
     }
 

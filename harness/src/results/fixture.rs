@@ -144,6 +144,7 @@ pub fn run(variant: &str, repetition: u32, cpu: f64) -> RunResult {
             ..CollectorRun::default()
         },
         capacity: None,
+        window: None,
     }
 }
 
@@ -204,6 +205,9 @@ pub fn results() -> Results {
         speed: None,
         idle_shutdown: BTreeMap::new(),
         profiles: Vec::new(),
+        shard: None,
+        merged_from: Vec::new(),
+        samples: Vec::new(),
         machine_check: Some(super::MachineCheck {
             hypervisor: true,
             cpus_online: 2,

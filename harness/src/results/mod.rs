@@ -7,6 +7,7 @@ pub mod environment;
 pub mod fixture;
 pub mod machine;
 pub mod profile;
+pub mod shard;
 pub mod writer;
 
 use std::collections::BTreeMap;
@@ -69,6 +70,15 @@ pub struct Results {
     /// (`profile = true`, `run --profile`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub profiles: Vec<profile::VariantProfile>,
+    /// This file is one instance of a scaled-out run (`run --shard I/N`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<shard::ShardRecord>,
+    /// This file was merged (`otelbench merge`) from these shards, in index order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<shard::ShardSource>,
+    /// The target-side samples (`otelbench sample`) the merge joined.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub samples: Vec<shard::SampleSource>,
 }
 
 /// One variant's shutdown at rest.
@@ -206,6 +216,10 @@ pub struct RunResult {
     /// those of its capacity step (the highest that held the SLO).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<capacity::CapacityRun>,
+    /// The measured window on the wall clock (what a shard's merge and a sidecar's samples
+    /// are matched by).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<shard::RunWindow>,
 }
 
 fn first_attempt() -> u32 {

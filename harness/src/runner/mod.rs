@@ -18,6 +18,7 @@ pub mod redact;
 pub mod roles;
 pub mod sampler;
 mod setup;
+pub mod shard;
 pub mod storage;
 pub mod target;
 
@@ -94,6 +95,13 @@ pub fn resolve(scenario: &Scenario) -> anyhow::Result<ResolvedTarget> {
         which("taskset").context(
             "placement needs `taskset` (util-linux); install it or set placement.pin = false",
         )?;
+    }
+    // A service the harness does not start needs nothing on this machine but the generator.
+    if scenario.external.is_some() {
+        return Ok(ResolvedTarget {
+            target_app: None,
+            rotel: None,
+        });
     }
     let rotel = match &scenario.collector {
         CollectorSpec::Rotel { binary, .. } => Some(collector::find_rotel(binary.as_deref())?),
@@ -271,6 +279,9 @@ pub async fn run(
         machine_check: None,
         idle_shutdown: BTreeMap::new(),
         profiles: Vec::new(),
+        shard: scenario.shard.as_ref().map(|s| s.record.clone()),
+        merged_from: Vec::new(),
+        samples: Vec::new(),
     };
     // Written before the first run, so a bad output path fails at once.
     results::writer::write(&options.out_dir, &results)?;
@@ -313,7 +324,8 @@ pub async fn run(
     let mut budget = attempts::Budget::new(scenario.retries, total);
     for (i, planned) in runs.into_iter().enumerate() {
         let variant = &scenario.variants[planned.variant];
-        if !results.idle_shutdown.contains_key(&variant.name) {
+        // A service the harness does not start is not stopped at rest either.
+        if scenario.external.is_none() && !results.idle_shutdown.contains_key(&variant.name) {
             // Only an interrupt stops the control; a failure is recorded in it.
             let Ok(control) = idle_shutdown::idle_shutdown(&ctx, variant, &mut cancel).await else {
                 results.interrupted = true;
@@ -493,7 +505,12 @@ async fn run_one(
     }
     // A collector that cannot start, or storage that cannot be prepared (a database server
     // down, say), fails this run, like a target that cannot start; not the plan.
-    let mut setup = match Setup::prepare(ctx, variant).await {
+    let prepared = if scenario.external.is_some() {
+        Setup::external().await
+    } else {
+        Setup::prepare(ctx, variant).await
+    };
+    let mut setup = match prepared {
         Ok(s) => s,
         Err(e) => return Ok(failed_run(scenario, variant, planned, &e)),
     };
@@ -502,7 +519,10 @@ async fn run_one(
     let mut launches = 0;
     let result = loop {
         launches += 1;
-        let launched = setup.launch(ctx, variant).and_then(Running::start);
+        let launched = match &scenario.external {
+            Some(e) => Ok(Running::external(e)),
+            None => setup.launch(ctx, variant).and_then(Running::start),
+        };
         let result = match launched {
             Ok(running) => {
                 measure(
@@ -574,15 +594,24 @@ async fn measure(
         .to_string();
     collector.expect_delivery(true);
     let l = &scenario.load;
+    let start = shard::start(scenario, planned.repetition);
     let plan = LoadPlan {
         base_url,
         load: l.clone(),
         run_id: format!("{:08x}", rand::random::<u32>()),
-        start: Instant::now() + load::setup_allowance(l.users),
+        start: start.at,
+        first_user: start.first_user,
+        phase: start.phase,
     };
+    let run_id = plan.run_id.clone();
     let (from, to) = plan.window();
     let plan_start = plan.start;
-    let recorder = Arc::new(Recorder::new(from, to));
+    let recorder = Recorder::new(from, to);
+    let recorder = Arc::new(if shard::keep_raw() {
+        recorder.keep_raw()
+    } else {
+        recorder
+    });
     let mut driver = load::runtime::Generator::start(
         plan,
         recorder.clone(),
@@ -656,6 +685,9 @@ async fn measure(
     }
 
     let measured = recorder.snapshot();
+    if let Some(raw) = &measured.raw_latency_us {
+        shard::write_raw(&variant.name, planned.repetition, &run_id, raw);
+    }
     // The whole harness (generator, sink, sampler) against its CPUs, for the saturation check.
     let (wall, generator_us) = (window.wall_s, window.harness_us);
     // The collector process is measured like the target, and reported on its own.
@@ -855,6 +887,7 @@ async fn measure(
         placement: ctx.placement.clone(),
         collector: collector_run,
         capacity: None,
+        window: Some(shard::window(from, to, &start, l.warmup_s)),
     })
 }
 
@@ -903,6 +936,7 @@ fn failed_run(
             ..CollectorRun::default()
         },
         capacity: None,
+        window: None,
     }
 }
 

@@ -144,6 +144,23 @@ impl Setup {
         }
     }
 
+    /// For a service the harness does not start (`run --target-url`): no collector (its
+    /// telemetry goes where it was deployed to send it) and no storage.
+    pub(super) async fn external() -> Result<Self, String> {
+        let none = crate::scenario::CollectorSpec::External {
+            endpoint: String::new(),
+        };
+        let collector = RunCollector::start(&none, None, None, &[])
+            .await
+            .map_err(|e| format!("{e:#}"))?;
+        let storage = storage::scratch().map_err(|e| format!("{e:#}"))?;
+        Ok(Self {
+            collector,
+            storage,
+            endpoint: String::new(),
+        })
+    }
+
     /// The target's launch for `variant` in this setup.
     pub(super) fn launch(&self, ctx: &Ctx<'_>, variant: &Variant) -> anyhow::Result<Launch> {
         launch(

@@ -330,6 +330,24 @@ impl Running {
         })
     }
 
+    /// A service the harness did not start (`run --target-url`): no processes; readiness is
+    /// checked at its URL, and stopping it does nothing.
+    pub fn external(e: &crate::scenario::shard::External) -> Self {
+        Self {
+            procs: Vec::new(),
+            launch: Launch {
+                web: Vec::new(),
+                worker: None,
+                env: BTreeMap::new(),
+                port: None,
+                ready_url: e.ready_path.clone(),
+                health_json: e.health_json,
+                dir: None,
+            },
+            base_url: Some(e.url.clone()),
+        }
+    }
+
     /// `(name, pid)` of every process still running.
     pub fn pids(&self) -> Vec<(String, u32)> {
         self.procs
@@ -424,7 +442,9 @@ impl Running {
                 anyhow::bail!(
                     "the target was not ready within {timeout:?}; last readiness check: \
                      {last_answer}; web stderr:\n  {}",
-                    self.procs[0].tail()
+                    self.procs
+                        .first()
+                        .map_or_else(|| "(not started by otelbench)".to_string(), Proc::tail)
                 );
             }
             tokio::time::sleep(Duration::from_millis(100)).await;

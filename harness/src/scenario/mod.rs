@@ -13,6 +13,7 @@ pub mod error;
 pub mod limits;
 pub mod matrix;
 pub mod profile;
+pub mod shard;
 pub mod validate;
 
 use std::collections::BTreeMap;
@@ -504,6 +505,24 @@ pub struct Scenario {
     /// The profiler's settings, whether or not this scenario profiles (`run --profile` uses
     /// them).
     pub profiler: profile::Profiler,
+    /// A service already running elsewhere, which the harness only sends load to
+    /// (`run --target-url`): no target, collector or storage is started.
+    pub external: Option<shard::External>,
+    /// This instance of a scaled-out run (`run --shard I/N`).
+    pub shard: Option<Sharding>,
+}
+
+/// This instance of a scaled-out run, resolved (see `shard`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Sharding {
+    /// Which instance.
+    pub shard: shard::Shard,
+    /// When run 0 of the plan starts its schedules.
+    pub start_at: std::time::SystemTime,
+    /// This instance's first user id (`{user}` placeholders start here).
+    pub first_user: u32,
+    /// What results.json records.
+    pub record: shard::ShardRecord,
 }
 
 /// How often a run invalid for a transient reason is run again.

@@ -610,6 +610,8 @@ pub fn validate(path: &Path, text: &str, file: ScenarioFile) -> Result<Scenario,
         capacity,
         profile: file.profile.then_some(profiler),
         profiler,
+        external: None,
+        shard: None,
     })
 }
 
