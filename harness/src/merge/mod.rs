@@ -126,6 +126,16 @@ fn source(file: &str, r: &Results) -> ShardSource {
     ShardSource {
         file: file.to_string(),
         index: r.shard.as_ref().map_or(0, |s| s.index),
+        target_url: r
+            .shard
+            .as_ref()
+            .map(|s| s.target_url.clone())
+            .unwrap_or_default(),
+        start_at: r
+            .shard
+            .as_ref()
+            .map(|s| s.start_at.clone())
+            .unwrap_or_default(),
         hostname: r.environment.hostname.clone(),
         command: r.command.clone(),
         started_at: r.started_at.clone(),

@@ -238,3 +238,98 @@ pub fn micros(rfc3339: &str) -> Option<i64> {
         .ok()
         .map(|t| t.timestamp_micros())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::fixture;
+    use crate::results::shard::RunWindow;
+
+    fn latency(values: impl Iterator<Item = u64>) -> Latency {
+        let mut h = crate::load::recorder::histogram();
+        for v in values {
+            h.record(v).unwrap();
+        }
+        Latency::from_histogram(&h)
+    }
+
+    /// Shard `i`'s run: `n` requests of latencies spread by the shard (so the shards differ).
+    fn shard_run(i: u64, n: u64, start: &str, end: &str) -> RunResult {
+        let mut r = fixture::results().runs[0].clone();
+        r.latency_us = latency((0..n).map(|k| 100 + k * (i + 1) * 37 % 9_000));
+        r.load.requests = n;
+        r.load.achieved_rps = n as f64 / 10.0;
+        r.load.target_rps = Some(10.0);
+        r.per_request = BTreeMap::from([(
+            "get".to_string(),
+            PerRequest {
+                requests: n,
+                errors: 0,
+                latency_us: r.latency_us.clone(),
+            },
+        )]);
+        r.window = Some(RunWindow {
+            start: start.into(),
+            end: end.into(),
+            ..RunWindow::default()
+        });
+        r
+    }
+
+    #[test]
+    fn histograms_add_to_the_histogram_of_every_sample_and_counts_sum() {
+        let (s, e) = ("2026-12-03T10:00:01Z", "2026-12-03T10:00:11Z");
+        let runs: Vec<RunResult> = (0..3).map(|i| shard_run(i, 100 + i * 50, s, e)).collect();
+        let merged = merge(&[
+            (0, Some(&runs[0])),
+            (1, Some(&runs[1])),
+            (2, Some(&runs[2])),
+        ])
+        .unwrap();
+        let all = latency(
+            (0..3).flat_map(|i| (0..100 + i * 50).map(move |k| 100 + k * (i + 1) * 37 % 9_000)),
+        );
+        let l = &merged.latency_us;
+        assert_eq!(
+            (l.p50, l.p90, l.p99, l.p999, l.max),
+            (all.p50, all.p90, all.p99, all.p999, all.max)
+        );
+        assert_eq!(merged.load.requests, 450);
+        assert_eq!(merged.per_request["get"].requests, 450);
+        assert!((merged.load.achieved_rps - 45.0).abs() < 1e-9);
+        assert_eq!(merged.load.target_rps, Some(30.0));
+        assert!(merged.valid, "{:?}", merged.invalid_reason);
+        assert_eq!(merged.window.unwrap().start_spread_ms, Some(0.0));
+    }
+
+    #[test]
+    fn an_invalid_missing_or_late_shard_makes_the_run_invalid_and_is_named() {
+        let (s, e) = ("2026-12-03T10:00:01Z", "2026-12-03T10:00:11Z");
+        let ok = shard_run(0, 100, s, e);
+        let mut lagged = shard_run(1, 100, s, e);
+        lagged.valid = false;
+        lagged.latency_only = true;
+        lagged.invalid_reason = Some("scheduling lag p99 3039 µs exceeds 1000 µs".into());
+        let m = merge(&[(0, Some(&ok)), (1, Some(&lagged))]).unwrap();
+        assert!(!m.valid && m.latency_only);
+        assert_eq!(
+            m.invalid_reason.as_deref(),
+            Some("shard 1: scheduling lag p99 3039 µs exceeds 1000 µs")
+        );
+
+        let m = merge(&[(0, Some(&ok)), (1, None)]).unwrap();
+        assert!(!m.valid && !m.latency_only);
+        assert!(m.invalid_reason.unwrap().starts_with("shard 1 has no run"));
+
+        // Two seconds late in a ten-second window: 80% overlap.
+        let late = shard_run(1, 100, "2026-12-03T10:00:03Z", "2026-12-03T10:00:13Z");
+        let m = merge(&[(0, Some(&ok)), (1, Some(&late))]).unwrap();
+        assert!(!m.valid);
+        let reason = m.invalid_reason.unwrap();
+        assert!(
+            reason.contains("overlap for 80%") && reason.contains("2000 ms"),
+            "{reason}"
+        );
+        assert_eq!(m.window.unwrap().start_spread_ms, Some(2000.0));
+    }
+}

@@ -30,6 +30,12 @@ pub struct ShardSource {
     pub file: String,
     /// Its 0-based index.
     pub index: u32,
+    /// The service it drove.
+    #[serde(default)]
+    pub target_url: String,
+    /// The start time it was given (RFC 3339).
+    #[serde(default)]
+    pub start_at: String,
     /// The machine it ran on.
     pub hostname: String,
     /// Its command line.

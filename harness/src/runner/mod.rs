@@ -466,18 +466,22 @@ fn one_line(run: &RunResult) -> String {
         None => "valid".to_string(),
         Some(r) => format!("INVALID: {r}"),
     };
+    let cpu = if run.cpu.per_process_us_per_request.is_empty() {
+        // A service the harness did not start: `otelbench sample` measures it on its machine.
+        "target CPU not measured here".to_string()
+    } else {
+        format!(
+            "target CPU {:.0} µs/request{}",
+            run.cpu.target_us_per_request,
+            run.cpu
+                .after_window_us_per_request
+                .map(|us| format!(" ({us:+.1} after the window)"))
+                .unwrap_or_default()
+        )
+    };
     format!(
-        "{:.0} req/s, p50 {} µs, p99 {} µs, target CPU {:.0} µs/request{}, {} spans received; \
-         {status}",
-        run.load.achieved_rps,
-        run.latency_us.p50,
-        run.latency_us.p99,
-        run.cpu.target_us_per_request,
-        run.cpu
-            .after_window_us_per_request
-            .map(|us| format!(" ({us:+.1} after the window)"))
-            .unwrap_or_default(),
-        run.telemetry.spans_received
+        "{:.0} req/s, p50 {} µs, p99 {} µs, {cpu}, {} spans received; {status}",
+        run.load.achieved_rps, run.latency_us.p50, run.latency_us.p99, run.telemetry.spans_received
     )
 }
 

@@ -39,7 +39,17 @@ pub(super) fn start(scenario: &Scenario, repetition: u32) -> Start {
         };
     };
     let asked = s.start_at + Duration::from_secs_f64(s.record.slot_s) * (repetition - 1);
-    let at = instant_of(asked).max(earliest);
+    let due = instant_of(asked);
+    let at = due.max(earliest);
+    if at > due + Duration::from_millis(100) {
+        eprintln!(
+            "otelbench: shard {}/{}: repetition {repetition} starts {:.1} s after its time ({}): its window will not meet the other instances'; give a --start-at further ahead",
+            s.shard.index,
+            s.shard.count,
+            (at - due).as_secs_f64(),
+            rfc3339(asked)
+        );
+    }
     // Instance i's slot j is due at (j * count + i) / total rate: together, the instances send
     // the single-instance schedule.
     let phase = match (scenario.load.model, scenario.load.rate) {

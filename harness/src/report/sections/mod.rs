@@ -9,6 +9,7 @@ mod faults;
 mod overhead;
 mod profile;
 mod runs;
+mod shards;
 
 use super::document::{Block, Document, Inline, Section, para, text};
 use crate::results::Results;
@@ -63,6 +64,7 @@ pub fn document(
                 .collect(),
         });
     }
+    sections.extend(shards::section(results));
     sections.extend(runs::invalid(results));
     sections.push(runs::all(results));
     sections.push(environment::section(results));
