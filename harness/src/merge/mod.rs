@@ -10,7 +10,7 @@ pub mod runs;
 pub mod samples;
 
 use crate::results::shard::{SampleSource, ShardSource};
-use crate::results::{self, Results, RunResult};
+use crate::results::{Results, RunResult};
 use crate::sidecar::file::Samples;
 
 pub use check::Input;
@@ -69,15 +69,6 @@ pub fn merge(
         }
     }
     let results = Results {
-        schema_version: results::SCHEMA_VERSION,
-        scenario: first.scenario.clone(),
-        environment: first.environment.clone(),
-        command,
-        started_at: shards
-            .iter()
-            .map(|(_, r)| r.started_at.clone())
-            .min()
-            .unwrap_or_default(),
         finished_at: shards
             .iter()
             .map(|(_, r)| r.finished_at.clone())
@@ -85,15 +76,6 @@ pub fn merge(
             .unwrap_or_default(),
         interrupted: shards.iter().any(|(_, r)| r.interrupted),
         runs,
-        summary: Vec::new(),
-        recommendation: None,
-        calibration: None,
-        cost_model: None,
-        speed: None,
-        machine_check: None,
-        idle_shutdown: std::collections::BTreeMap::new(),
-        profiles: Vec::new(),
-        shard: None,
         merged_from: shards.iter().map(|(f, r)| source(f, r)).collect(),
         samples: sample_files
             .iter()
@@ -104,6 +86,16 @@ pub fn merge(
                 samples: s.samples.len(),
             })
             .collect(),
+        ..Results::new(
+            first.scenario.clone(),
+            first.environment.clone(),
+            command,
+            shards
+                .iter()
+                .map(|(_, r)| r.started_at.clone())
+                .min()
+                .unwrap_or_default(),
+        )
     };
     Ok(Merged { results, warnings })
 }

@@ -166,48 +166,34 @@ pub fn results() -> Results {
             runs.push(run(variant, rep as u32 + 1, cpu[rep]));
         }
     }
+    let scenario = ScenarioRef {
+        name: "quick".into(),
+        description: "Telemetry off vs 10% vs 100% trace sampling".into(),
+        hash: "ab".repeat(32),
+        file: "scenarios/quick.toml".into(),
+        baseline: "off".into(),
+        variants: CPU.iter().map(|(v, _)| (*v).to_string()).collect(),
+        repetitions: 3,
+        calibration_variant: None,
+        thresholds: BTreeMap::new(),
+        budget: [("cpu_per_request".to_string(), 0.10)].into(),
+        ab: None,
+        capacity: None,
+    };
+    let environment = Environment {
+        cpu_model: "AMD EPYC".into(),
+        cores: 2,
+        memory_mb: 24_000,
+        kernel: "6.1.0".into(),
+        rustc: "rustc 1.95.0".into(),
+        git_commit: "0123456789abcdef".into(),
+        otelbench_version: "0.1.0".into(),
+        hostname: "bench".into(),
+        hypervisor: true,
+    };
     Results {
-        schema_version: super::SCHEMA_VERSION,
-        scenario: ScenarioRef {
-            name: "quick".into(),
-            description: "Telemetry off vs 10% vs 100% trace sampling".into(),
-            hash: "ab".repeat(32),
-            file: "scenarios/quick.toml".into(),
-            baseline: "off".into(),
-            variants: CPU.iter().map(|(v, _)| (*v).to_string()).collect(),
-            repetitions: 3,
-            calibration_variant: None,
-            thresholds: BTreeMap::new(),
-            budget: [("cpu_per_request".to_string(), 0.10)].into(),
-            ab: None,
-            capacity: None,
-        },
-        environment: Environment {
-            cpu_model: "AMD EPYC".into(),
-            cores: 2,
-            memory_mb: 24_000,
-            kernel: "6.1.0".into(),
-            rustc: "rustc 1.95.0".into(),
-            git_commit: "0123456789abcdef".into(),
-            otelbench_version: "0.1.0".into(),
-            hostname: "bench".into(),
-            hypervisor: true,
-        },
-        command: "otelbench run scenarios/quick.toml".into(),
-        started_at: "2026-11-22T07:00:00Z".into(),
         finished_at: "2026-11-22T07:02:00Z".into(),
-        interrupted: false,
         runs,
-        summary: Vec::new(),
-        recommendation: None,
-        calibration: None,
-        cost_model: None,
-        speed: None,
-        idle_shutdown: BTreeMap::new(),
-        profiles: Vec::new(),
-        shard: None,
-        merged_from: Vec::new(),
-        samples: Vec::new(),
         machine_check: Some(super::MachineCheck {
             hypervisor: true,
             cpus_online: 2,
@@ -230,5 +216,11 @@ pub fn results() -> Results {
             findings: vec!["a virtual machine".into()],
             advice: Vec::new(),
         }),
+        ..Results::new(
+            scenario,
+            environment,
+            "otelbench run scenarios/quick.toml".into(),
+            "2026-11-22T07:00:00Z".into(),
+        )
     }
 }

@@ -114,6 +114,37 @@ impl IdleShutdown {
 }
 
 impl Results {
+    /// A file of `scenario` run in `environment` by `command` from `started_at`: no runs and
+    /// no analysis yet.
+    pub fn new(
+        scenario: ScenarioRef,
+        environment: Environment,
+        command: String,
+        started_at: String,
+    ) -> Self {
+        Self {
+            schema_version: SCHEMA_VERSION,
+            scenario,
+            environment,
+            command,
+            started_at,
+            finished_at: String::new(),
+            interrupted: false,
+            runs: Vec::new(),
+            summary: Vec::new(),
+            recommendation: None,
+            calibration: None,
+            cost_model: None,
+            speed: None,
+            machine_check: None,
+            idle_shutdown: BTreeMap::new(),
+            profiles: Vec::new(),
+            shard: None,
+            merged_from: Vec::new(),
+            samples: Vec::new(),
+        }
+    }
+
     /// The runs the statistics use: every run not replaced by a later attempt of its place in
     /// the plan.
     pub fn kept_runs(&self) -> impl Iterator<Item = &RunResult> {

@@ -249,39 +249,28 @@ pub async fn run(
             options.out_dir.display()
         )
     })?;
+    let scenario_ref = ScenarioRef {
+        name: scenario.name.clone(),
+        description: scenario.description.clone(),
+        hash: scenario.hash.clone(),
+        file: scenario.file.display().to_string(),
+        baseline: scenario.baseline.clone(),
+        variants: scenario.variants.iter().map(|v| v.name.clone()).collect(),
+        repetitions: scenario.repetitions,
+        calibration_variant: scenario.calibration_variant.clone(),
+        thresholds: scenario.thresholds.clone(),
+        budget: scenario.budget.clone(),
+        ab: scenario.ab.clone(),
+        capacity: scenario.capacity,
+    };
     let mut results = Results {
-        schema_version: results::SCHEMA_VERSION,
-        scenario: ScenarioRef {
-            name: scenario.name.clone(),
-            description: scenario.description.clone(),
-            hash: scenario.hash.clone(),
-            file: scenario.file.display().to_string(),
-            baseline: scenario.baseline.clone(),
-            variants: scenario.variants.iter().map(|v| v.name.clone()).collect(),
-            repetitions: scenario.repetitions,
-            calibration_variant: scenario.calibration_variant.clone(),
-            thresholds: scenario.thresholds.clone(),
-            budget: scenario.budget.clone(),
-            ab: scenario.ab.clone(),
-            capacity: scenario.capacity,
-        },
-        environment: results::Environment::detect(),
-        command: options.command_line.clone(),
-        started_at: now_rfc3339(),
-        finished_at: String::new(),
-        interrupted: false,
-        runs: Vec::new(),
-        summary: Vec::new(),
-        recommendation: None,
-        calibration: None,
-        cost_model: None,
-        speed: None,
-        machine_check: None,
-        idle_shutdown: BTreeMap::new(),
-        profiles: Vec::new(),
         shard: scenario.shard.as_ref().map(|s| s.record.clone()),
-        merged_from: Vec::new(),
-        samples: Vec::new(),
+        ..Results::new(
+            scenario_ref,
+            results::Environment::detect(),
+            options.command_line.clone(),
+            now_rfc3339(),
+        )
     };
     // Written before the first run, so a bad output path fails at once.
     results::writer::write(&options.out_dir, &results)?;
