@@ -366,4 +366,5 @@ fn sharding_needs_a_target_url_and_a_start_time() {
         run(&[url[0], url[1], "--shard", "3", "--start-at", "1"]).contains("JOB_COMPLETION_INDEX")
     );
     assert!(run(&[url[0], url[1], "--variant", "nope"]).contains("no such variant"));
+    assert!(run(&[url[0], url[1], "--start-at", "1"]).contains("--shard I/N"));
 }

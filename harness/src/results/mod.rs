@@ -414,6 +414,13 @@ pub struct Cpu {
 }
 
 impl Cpu {
+    /// Whether the target's CPU was measured: not for a service the harness did not start
+    /// (`run --target-url`) until `merge --samples` fills it, nor in a run that measured
+    /// nothing.
+    pub fn measured(&self) -> bool {
+        self.target_us_per_request > 0.0 || !self.per_process_us_per_request.is_empty()
+    }
+
     /// The target's CPU per request measured, window and after (`cpu_with_after_window` in the
     /// statistics): the work the window's requests caused, whether the target did it in the
     /// window or flushed it later. Results written before the after-window reading existed count

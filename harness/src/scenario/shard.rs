@@ -221,6 +221,9 @@ pub fn apply(scenario: &mut Scenario, s: &ScaleOut) -> Result<(), String> {
         scenario.external = Some(External::new(url, &scenario.target)?);
     }
     let Some(shard) = s.shard else {
+        if s.start_at.is_some() {
+            return Err("--start-at: it is when the instances of a scaled-out run start; fix: add --shard I/N (--shard 0/1 for one instance), or drop --start-at".into());
+        }
         return Ok(());
     };
     let Some(external) = &scenario.external else {

@@ -106,11 +106,14 @@ pub fn lookup(name: &str) -> Option<&'static MetricDef> {
 }
 
 /// Every metric of `run`, by name. Latency percentiles and throughput come from the measured
-/// window; spans per request counts every span received over every request sent.
+/// window; spans per request counts every span received over every request sent. The target's
+/// CPU and spans are left out where they were not measured.
 /// `cpu_adjusted` needs the other runs (see `speed`) and is added by the caller.
 pub fn extract(run: &RunResult) -> BTreeMap<String, f64> {
     let mut m = BTreeMap::new();
-    m.insert("cpu_per_request".into(), run.cpu.target_us_per_request);
+    if run.cpu.measured() {
+        m.insert("cpu_per_request".into(), run.cpu.target_us_per_request);
+    }
     if run.cpu.after_window_us_per_request.is_some() {
         m.insert(
             "cpu_with_after_window".into(),
@@ -139,7 +142,10 @@ pub fn extract(run: &RunResult) -> BTreeMap<String, f64> {
             m.insert(format!("rss_peak.{process}"), mem.peak);
         }
     }
-    if run.load.requests_total > 0 {
+    // Not where nothing was counted (rotel's blackhole exporter, a service's own collector);
+    // files from before `collector.kind` was recorded counted.
+    let counted = run.collector.counted || run.collector.kind.is_empty();
+    if run.load.requests_total > 0 && counted {
         m.insert(
             "spans_per_request".into(),
             run.telemetry.spans_received as f64 / run.load.requests_total as f64,
