@@ -103,48 +103,48 @@ fn error_kind(e: &reqwest::Error) -> String {
     }
 }
 
-/// Sends one request from template `spec`; returns when it was actually sent, when it was
-/// done (body read), and how it ended. Captures go into `vars`.
-async fn send(
+/// Builds the request of template `spec` from the user's variables: everything but sending it,
+/// so that a rate-model user can do it before it waits for its slot and send on time.
+fn prepare<'a>(
+    user: &GooseUser,
+    spec: &'a RequestSpec,
+    vars: &Vars,
+    timeout: Duration,
+) -> Result<GooseRequest<'a>, String> {
+    let path = mix::render(&spec.path, vars)?;
+    let body = spec.body.as_ref().map(|b| mix::body(b, vars)).transpose()?;
+    let mut builder = user
+        .get_request_builder(&method(&spec.method), &path)
+        .map_err(|e| format!("bad request: {e}"))?
+        .timeout(timeout);
+    if let Some(b) = &body {
+        builder = builder.json(b);
+    }
+    for (k, v) in &spec.headers {
+        builder = builder.header(k.as_str(), mix::render(v, vars)?);
+    }
+    Ok(GooseRequest::builder()
+        .set_request_builder(builder)
+        .name(spec.name.as_str())
+        .build())
+}
+
+/// Sends `request` (made by [`prepare`] from `spec`, or the reason it could not be); returns
+/// when it was actually sent, when it was done (body read), and how it ended. Captures go into
+/// `vars`.
+async fn dispatch(
     user: &mut GooseUser,
+    request: Result<GooseRequest<'_>, String>,
     spec: &RequestSpec,
     vars: &mut Vars,
-    timeout: Duration,
 ) -> (Instant, Instant, Outcome) {
-    let prepared = (|| -> Result<_, String> {
-        let path = mix::render(&spec.path, vars)?;
-        let body = spec.body.as_ref().map(|b| mix::body(b, vars)).transpose()?;
-        let headers = spec
-            .headers
-            .iter()
-            .map(|(k, v)| Ok((k.clone(), mix::render(v, vars)?)))
-            .collect::<Result<Vec<_>, String>>()?;
-        Ok((path, body, headers))
-    })();
-    let (path, body, headers) = match prepared {
-        Ok(p) => p,
+    let request = match request {
+        Ok(r) => r,
         Err(e) => {
             let now = Instant::now();
             return (now, now, Err(e));
         }
     };
-    let mut builder = match user.get_request_builder(&method(&spec.method), &path) {
-        Ok(b) => b.timeout(timeout),
-        Err(e) => {
-            let now = Instant::now();
-            return (now, now, Err(format!("bad request: {e}")));
-        }
-    };
-    if let Some(b) = &body {
-        builder = builder.json(b);
-    }
-    for (k, v) in &headers {
-        builder = builder.header(k.as_str(), v.as_str());
-    }
-    let request = GooseRequest::builder()
-        .set_request_builder(builder)
-        .name(spec.name.as_str())
-        .build();
     let sent = Instant::now();
     let outcome = match user.request(request).await {
         Err(e) => Err(format!("request error: {e}")),
@@ -172,6 +172,17 @@ async fn send(
         },
     };
     (sent, Instant::now(), outcome)
+}
+
+/// Prepares and sends one request (see [`prepare`] and [`dispatch`]).
+async fn send(
+    user: &mut GooseUser,
+    spec: &RequestSpec,
+    vars: &mut Vars,
+    timeout: Duration,
+) -> (Instant, Instant, Outcome) {
+    let request = prepare(user, spec, vars, timeout);
+    dispatch(user, request, spec, vars).await
 }
 
 fn state_of(user: &mut GooseUser) -> UserState {
@@ -262,7 +273,16 @@ fn main_transaction(shared: Arc<Shared>) -> TransactionFunction {
         Box::pin(async move {
             let index = user.weighted_users_index;
             let (_, end) = shared.recorder.window();
-            let intended = match shared.plan.load.model {
+            let mut st = state_of(user);
+            let draw = st
+                .rng
+                .get_or_insert_with(|| rand::rngs::SmallRng::seed_from_u64(index as u64))
+                .random_range(0..shared.total_weight.max(1));
+            let spec = &shared.plan.load.requests[mix::pick(&shared.cumulative, draw)];
+            let timeout = Duration::from_secs_f64(shared.plan.load.timeout_s);
+            let mut seq = st.vars.clone();
+            seq.insert("seq".into(), (st.seq + 1).to_string());
+            let (intended, request) = match shared.plan.load.model {
                 // A capacity search runs each step as an open-model window at its rate.
                 Model::Rate | Model::Capacity => {
                     let rate = shared.plan.load.rate.unwrap_or(1.0);
@@ -272,36 +292,35 @@ fn main_transaction(shared: Arc<Shared>) -> TransactionFunction {
                         shared.plan.load.users,
                         index as u32,
                     );
-                    let k = user.get_session_data::<UserState>().map_or(0, |s| s.k);
-                    let intended = schedule.intended(k);
+                    let intended = schedule.intended(st.k);
                     if intended >= end {
                         // Done: idle until goose ends the attack.
+                        user.set_session_data(st);
                         tokio::time::sleep(Duration::from_millis(100)).await;
                         return Ok(());
                     }
+                    // Built before the wait, so that it leaves on time.
+                    let request = prepare(user, spec, &seq, timeout);
+                    user.set_session_data(st);
                     wait_for_slot(user, &shared, index, intended).await;
-                    intended
+                    st = state_of(user);
+                    (intended, Some(request))
                 }
                 Model::Users => {
                     let now = Instant::now();
                     if now >= end {
+                        user.set_session_data(st);
                         tokio::time::sleep(Duration::from_millis(100)).await;
                         return Ok(());
                     }
-                    now
+                    (now, None)
                 }
             };
-            let mut st = state_of(user);
             st.k += 1;
             st.seq += 1;
-            st.vars.insert("seq".into(), st.seq.to_string());
-            let draw = st
-                .rng
-                .get_or_insert_with(|| rand::rngs::SmallRng::seed_from_u64(index as u64))
-                .random_range(0..shared.total_weight.max(1));
-            let spec = &shared.plan.load.requests[mix::pick(&shared.cumulative, draw)];
-            let timeout = Duration::from_secs_f64(shared.plan.load.timeout_s);
-            let (sent, done, outcome) = send(user, spec, &mut st.vars, timeout).await;
+            st.vars = seq;
+            let request = request.unwrap_or_else(|| prepare(user, spec, &st.vars, timeout));
+            let (sent, done, outcome) = dispatch(user, request, spec, &mut st.vars).await;
             let (intended, free) = if shared.plan.load.model == Model::Users {
                 (sent, sent)
             } else {
