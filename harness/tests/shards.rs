@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use harness::results::{Latency, Results};
+use harness::results::{Latency, Results, RunResult};
 
 const SHARDS: u32 = 3;
 const USERS: u32 = 6;
@@ -141,18 +141,7 @@ fn three_shards_merge_exactly_and_inconsistent_shards_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let target = Target::start(dir.path());
     let file = scenario(dir.path(), "shards");
-    let mut sampler = otelbench()
-        .args(["sample", "--out"])
-        .arg(dir.path().join("samples.jsonl"))
-        .arg("--pid")
-        .arg(format!("web={}", target.web.id()))
-        .arg("--pid")
-        .arg(format!("worker={}", target.worker.id()))
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Far enough ahead for every instance to start and check the machine.
-    let start = SystemTime::now().duration_since(UNIX_EPOCH).unwrap() + Duration::from_secs(8);
+    let sampler = start_sampler(dir.path(), &target);
     let (outs, raws): (Vec<PathBuf>, Vec<PathBuf>) = (0..SHARDS)
         .map(|i| {
             (
@@ -161,39 +150,8 @@ fn three_shards_merge_exactly_and_inconsistent_shards_are_refused() {
             )
         })
         .unzip();
-    let shards: Vec<Child> = (0..SHARDS)
-        .map(|i| {
-            otelbench()
-                .arg("run")
-                .arg(&file)
-                .args(["--target-url", &target.url])
-                .args(["--shard", &format!("{i}/{SHARDS}")])
-                .args(["--start-at", &start.as_secs().to_string()])
-                .arg("--out")
-                .arg(&outs[i as usize])
-                .env("OTELBENCH_RAW_LATENCY", &raws[i as usize])
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    for (i, shard) in shards.into_iter().enumerate() {
-        let out = shard.wait_with_output().unwrap();
-        // 1 is a run invalid on this noisy machine (its generator's lag): still a result.
-        assert!(
-            matches!(out.status.code(), Some(0 | 1)),
-            "shard {i}: {}\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(sampler.id() as i32),
-        nix::sys::signal::Signal::SIGINT,
-    )
-    .unwrap();
-    assert!(sampler.wait().unwrap().success());
+    run_shards(&file, &target, &outs, &raws);
+    stop(sampler);
 
     let merged_dir = dir.path().join("merged");
     let shard_files: Vec<PathBuf> = outs.iter().map(|o| o.join("results.json")).collect();
@@ -225,35 +183,8 @@ fn three_shards_merge_exactly_and_inconsistent_shards_are_refused() {
         "{stderr}"
     );
     assert_eq!(run.valid, parts.iter().all(|p| p.valid));
-
-    // Counts and rates: sums.
-    let requests: u64 = parts.iter().map(|p| p.load.requests).sum();
-    assert_eq!(run.load.requests, requests);
-    assert!(requests >= 250, "{requests}");
-    let achieved: f64 = parts.iter().map(|p| p.load.achieved_rps).sum();
-    assert!((run.load.achieved_rps - achieved).abs() < 1e-9);
-    assert!((run.load.target_rps.unwrap() - 60.0).abs() < 1e-9);
-    for p in &parts {
-        assert!((p.load.target_rps.unwrap() - 20.0).abs() < 1e-9);
-    }
-    assert_eq!(run.load.users, USERS);
-    assert_eq!(run.load.errors, 0, "{:?}", run.load.errors_by_kind);
-    let per_name: u64 = run.per_request.values().map(|p| p.requests).sum();
-    assert_eq!(per_name, requests);
-
-    // Percentiles: exactly those of one histogram of every raw latency.
-    let raw = raw_latencies(&raws);
-    assert_eq!(raw.len() as u64, requests);
-    let mut h = harness::load::recorder::histogram();
-    for us in &raw {
-        h.record(*us).unwrap();
-    }
-    let all = Latency::from_histogram(&h);
-    let l = &run.latency_us;
-    assert_eq!(
-        (l.p50, l.p90, l.p99, l.p999, l.max),
-        (all.p50, all.p90, all.p99, all.p999, all.max)
-    );
+    let requests = assert_sums(run, &parts);
+    assert_exact_percentiles(run, &raws, requests);
 
     // Distinct user ids across the instances: the users the target registered are 0..6.
     let ids = registered_user_ids(&dir.path().join("target.db"));
@@ -269,6 +200,98 @@ fn three_shards_merge_exactly_and_inconsistent_shards_are_refused() {
     assert_eq!(merged.samples.len(), 1);
 
     refusals(dir.path(), &shard_files);
+}
+
+/// `otelbench sample` on the target's two processes, writing `samples.jsonl` in `dir`.
+fn start_sampler(dir: &Path, target: &Target) -> Child {
+    otelbench()
+        .args(["sample", "--out"])
+        .arg(dir.join("samples.jsonl"))
+        .arg("--pid")
+        .arg(format!("web={}", target.web.id()))
+        .arg("--pid")
+        .arg(format!("worker={}", target.worker.id()))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Ctrl-C to the sampler: it ends cleanly.
+fn stop(mut sampler: Child) {
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(sampler.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    assert!(sampler.wait().unwrap().success());
+}
+
+/// The shards as separate processes with one start time, each writing its results to `outs[i]`
+/// and its raw latencies to `raws[i]`; each ends with a result.
+fn run_shards(file: &Path, target: &Target, outs: &[PathBuf], raws: &[PathBuf]) {
+    // Far enough ahead for every instance to start and check the machine.
+    let start = SystemTime::now().duration_since(UNIX_EPOCH).unwrap() + Duration::from_secs(8);
+    let shards: Vec<Child> = (0..SHARDS)
+        .map(|i| {
+            otelbench()
+                .arg("run")
+                .arg(file)
+                .args(["--target-url", &target.url])
+                .args(["--shard", &format!("{i}/{SHARDS}")])
+                .args(["--start-at", &start.as_secs().to_string()])
+                .arg("--out")
+                .arg(&outs[i as usize])
+                .env("OTELBENCH_RAW_LATENCY", &raws[i as usize])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for (i, shard) in shards.into_iter().enumerate() {
+        let out = shard.wait_with_output().unwrap();
+        // 1 is a run invalid on this noisy machine (its generator's lag): still a result.
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "shard {i}: {}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// Counts and rates: sums. The merged request count.
+fn assert_sums(run: &RunResult, parts: &[&RunResult]) -> u64 {
+    let requests: u64 = parts.iter().map(|p| p.load.requests).sum();
+    assert_eq!(run.load.requests, requests);
+    assert!(requests >= 250, "{requests}");
+    let achieved: f64 = parts.iter().map(|p| p.load.achieved_rps).sum();
+    assert!((run.load.achieved_rps - achieved).abs() < 1e-9);
+    assert!((run.load.target_rps.unwrap() - 60.0).abs() < 1e-9);
+    for p in parts {
+        assert!((p.load.target_rps.unwrap() - 20.0).abs() < 1e-9);
+    }
+    assert_eq!(run.load.users, USERS);
+    assert_eq!(run.load.errors, 0, "{:?}", run.load.errors_by_kind);
+    let per_name: u64 = run.per_request.values().map(|p| p.requests).sum();
+    assert_eq!(per_name, requests);
+    requests
+}
+
+/// Percentiles: exactly those of one histogram of every raw latency.
+fn assert_exact_percentiles(run: &RunResult, raws: &[PathBuf], requests: u64) {
+    let raw = raw_latencies(raws);
+    assert_eq!(raw.len() as u64, requests);
+    let mut h = harness::load::recorder::histogram();
+    for us in &raw {
+        h.record(*us).unwrap();
+    }
+    let all = Latency::from_histogram(&h);
+    let l = &run.latency_us;
+    assert_eq!(
+        (l.p50, l.p90, l.p99, l.p999, l.max),
+        (all.p50, all.p90, all.p99, all.p999, all.max)
+    );
 }
 
 /// The numbers in the emails the target registered (`user{user}-{run}@example.com`).

@@ -49,7 +49,6 @@ pub fn run(variant: &str, repetition: u32, cpu: f64) -> RunResult {
     };
     let scale = cpu / 200.0;
     let requests = 4_000;
-    let spans = (requests as f64 * 5.0 * sampled) as u64;
     RunResult {
         variant: variant.into(),
         repetition,
@@ -60,77 +59,12 @@ pub fn run(variant: &str, repetition: u32, cpu: f64) -> RunResult {
         invalid_reason: None,
         latency_only: false,
         env: env(variant),
-        load: LoadResult {
-            model: "rate".into(),
-            target_rps: Some(400.0),
-            achieved_rps: 400.0 - f64::from(repetition) * 0.1,
-            offered_rps: 400.0,
-            completed: requests - u64::from(repetition),
-            duration_s: 10.0,
-            requests,
-            errors: 0,
-            errors_by_kind: BTreeMap::new(),
-            users: 16,
-            lag_us: latency(0.05),
-            generator_lag_us: latency(0.05),
-            held_requests: 0,
-            requests_total: requests + 1_200,
-        },
+        load: load(repetition, requests),
         latency_us: latency(scale),
         per_request: BTreeMap::new(),
-        cpu: Cpu {
-            target_us_per_request: cpu,
-            target_cores: cpu * 400.0 / 1e6,
-            generator_cores: 0.2,
-            generator_us_per_request: 60.0,
-            sink_us_per_request: 10.0 * sampled,
-            per_process_us_per_request: [
-                ("web".to_string(), cpu * 0.8),
-                ("worker".to_string(), cpu * 0.2),
-            ]
-            .into(),
-            after_window_us_per_request: None,
-            after_window_us: BTreeMap::new(),
-        },
-        memory_mb: [
-            (
-                "web".to_string(),
-                Memory {
-                    mean: 20.0 + sampled * 4.0,
-                    peak: 22.0 + sampled * 4.0,
-                    growth: 0.5,
-                },
-            ),
-            (
-                "worker".to_string(),
-                Memory {
-                    mean: 15.0 + sampled,
-                    peak: 16.0 + sampled,
-                    growth: 0.1,
-                },
-            ),
-        ]
-        .into(),
-        telemetry: Telemetry {
-            spans_received: spans,
-            metric_points_received: if sampled > 0.0 { 120 } else { 0 },
-            log_records_received: if sampled > 0.0 { 800 } else { 0 },
-            export_requests: if sampled > 0.0 { 40 } else { 0 },
-            bytes_received: spans * 300,
-            traces_complete: (requests as f64 * 0.25 * sampled) as u64,
-            request_traces: (requests as f64 * sampled) as u64,
-            producer_spans: (requests as f64 * 0.25 * sampled) as u64,
-            consumer_spans: (requests as f64 * 0.25 * sampled) as u64,
-            observed_sampling_ratio: sampled,
-            target_spans: (sampled > 0.0).then_some(SpanAccounting {
-                produced: spans,
-                exported: spans,
-                failed: 0,
-                dropped: 0,
-                export_calls: 40,
-                failed_calls: 0,
-            }),
-        },
+        cpu: cpu_figures(cpu, sampled),
+        memory_mb: memory(sampled),
+        telemetry: telemetry(requests, sampled),
         jobs: Some(Jobs::default()),
         placement: Placement {
             generator_cpus: vec![0],
@@ -145,6 +79,88 @@ pub fn run(variant: &str, repetition: u32, cpu: f64) -> RunResult {
         },
         capacity: None,
         window: None,
+    }
+}
+
+fn load(repetition: u32, requests: u64) -> LoadResult {
+    LoadResult {
+        model: "rate".into(),
+        target_rps: Some(400.0),
+        achieved_rps: 400.0 - f64::from(repetition) * 0.1,
+        offered_rps: 400.0,
+        completed: requests - u64::from(repetition),
+        duration_s: 10.0,
+        requests,
+        errors: 0,
+        errors_by_kind: BTreeMap::new(),
+        users: 16,
+        lag_us: latency(0.05),
+        generator_lag_us: latency(0.05),
+        held_requests: 0,
+        requests_total: requests + 1_200,
+    }
+}
+
+fn cpu_figures(cpu: f64, sampled: f64) -> Cpu {
+    Cpu {
+        target_us_per_request: cpu,
+        target_cores: cpu * 400.0 / 1e6,
+        generator_cores: 0.2,
+        generator_us_per_request: 60.0,
+        sink_us_per_request: 10.0 * sampled,
+        per_process_us_per_request: [
+            ("web".to_string(), cpu * 0.8),
+            ("worker".to_string(), cpu * 0.2),
+        ]
+        .into(),
+        after_window_us_per_request: None,
+        after_window_us: BTreeMap::new(),
+    }
+}
+
+fn memory(sampled: f64) -> BTreeMap<String, Memory> {
+    [
+        (
+            "web".to_string(),
+            Memory {
+                mean: 20.0 + sampled * 4.0,
+                peak: 22.0 + sampled * 4.0,
+                growth: 0.5,
+            },
+        ),
+        (
+            "worker".to_string(),
+            Memory {
+                mean: 15.0 + sampled,
+                peak: 16.0 + sampled,
+                growth: 0.1,
+            },
+        ),
+    ]
+    .into()
+}
+
+fn telemetry(requests: u64, sampled: f64) -> Telemetry {
+    let spans = (requests as f64 * 5.0 * sampled) as u64;
+    Telemetry {
+        spans_received: spans,
+        metric_points_received: if sampled > 0.0 { 120 } else { 0 },
+        log_records_received: if sampled > 0.0 { 800 } else { 0 },
+        export_requests: if sampled > 0.0 { 40 } else { 0 },
+        bytes_received: spans * 300,
+        traces_complete: (requests as f64 * 0.25 * sampled) as u64,
+        request_traces: (requests as f64 * sampled) as u64,
+        producer_spans: (requests as f64 * 0.25 * sampled) as u64,
+        consumer_spans: (requests as f64 * 0.25 * sampled) as u64,
+        observed_sampling_ratio: sampled,
+        target_spans: (sampled > 0.0).then_some(SpanAccounting {
+            produced: spans,
+            exported: spans,
+            failed: 0,
+            dropped: 0,
+            export_calls: 40,
+            failed_calls: 0,
+        }),
     }
 }
 

@@ -305,7 +305,7 @@ pub struct Recovery {
 }
 
 /// Load delivered in the measured window.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct LoadResult {
     /// `rate` or `users`.
     pub model: String,

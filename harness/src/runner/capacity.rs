@@ -167,7 +167,7 @@ fn record(
         (Some(best), _) if found => best,
         (_, Some(fail)) => fail,
         (Some(best), None) => best,
-        (None, None) => super::failed_run(scenario, variant, planned, &summary),
+        (None, None) => super::record::failed_run(scenario, variant, planned, &summary),
     };
     run.repetition = planned.repetition;
     run.attempt = 1;

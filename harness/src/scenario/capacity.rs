@@ -95,48 +95,77 @@ pub fn check(
     slo: Option<&SloSpec>,
     lines: Lines,
 ) -> (Option<CapacityPlan>, Vec<Problem>) {
-    let mut problems = Vec::new();
-    let mut push = |line: Option<usize>, field: &str, message: String, fix: &str| {
-        problems.push(Problem {
-            line,
-            field: field.into(),
-            message,
-            fix: fix.into(),
-        });
-    };
+    let mut p = Problems::default();
     if !capacity_model {
-        if search.is_some() {
-            push(
-                lines.capacity,
-                "capacity",
-                "is only used with load.model = \"capacity\"".into(),
-                "remove [capacity], or set model = \"capacity\" in [load]",
-            );
-        }
-        if slo.is_some() {
-            push(
-                lines.slo,
-                "slo",
-                "is only used with load.model = \"capacity\"".into(),
-                "remove [slo], or set model = \"capacity\" in [load]",
-            );
-        }
-        return (None, problems);
+        unused_sections(&mut p, search.is_some(), slo.is_some(), lines);
+        return (None, p.0);
     }
     if load_rate.is_some() {
-        push(
+        p.push(
             lines.load,
             "load.rate",
             "is not used with model = \"capacity\" (the search chooses each step's rate)".into(),
             "remove it; set the first step's rate as capacity.start",
         );
     }
-    let s = search.cloned().unwrap_or_default();
-    let line = lines.capacity;
+    let search = check_search(&mut p, &search.cloned().unwrap_or_default(), lines.capacity);
+    let Some(slo) = slo else {
+        p.push(
+            lines.load,
+            "slo",
+            "is missing: model = \"capacity\" needs the SLO each step must hold".into(),
+            "add [slo] with p99_ms = 25 (and optionally error_rate = \"1%\", achieved = \"98%\")",
+        );
+        return (None, p.0);
+    };
+    let slo = check_slo(&mut p, slo, lines.slo);
+    if !p.0.is_empty() {
+        return (None, p.0);
+    }
+    (Some(CapacityPlan { search, slo }), p.0)
+}
+
+/// The problems found so far.
+#[derive(Default)]
+struct Problems(Vec<Problem>);
+
+impl Problems {
+    fn push(&mut self, line: Option<usize>, field: &str, message: String, fix: &str) {
+        self.0.push(Problem {
+            line,
+            field: field.into(),
+            message,
+            fix: fix.into(),
+        });
+    }
+}
+
+/// `[capacity]` and `[slo]` in a scenario whose model is not `capacity`.
+fn unused_sections(p: &mut Problems, search: bool, slo: bool, lines: Lines) {
+    if search {
+        p.push(
+            lines.capacity,
+            "capacity",
+            "is only used with load.model = \"capacity\"".into(),
+            "remove [capacity], or set model = \"capacity\" in [load]",
+        );
+    }
+    if slo {
+        p.push(
+            lines.slo,
+            "slo",
+            "is only used with load.model = \"capacity\"".into(),
+            "remove [slo], or set model = \"capacity\" in [load]",
+        );
+    }
+}
+
+/// `[capacity]` with its defaults: rates within limits and in order, growth, precision, steps.
+fn check_search(p: &mut Problems, s: &SearchSpec, line: Option<usize>) -> Search {
     let start = s.start.unwrap_or(100.0);
     let mut rate = |field: &str, v: f64| {
         if let Some((message, fix)) = limits::RATE.check(v) {
-            push(line, field, message, &fix);
+            p.push(line, field, message, &fix);
             false
         } else {
             true
@@ -148,7 +177,7 @@ pub fn check(
     let min_rate = s.min_rate.unwrap_or(start / 4.0);
     let min_ok = rate("capacity.min_rate", min_rate);
     if start_ok && max_ok && max_rate < start {
-        push(
+        p.push(
             line,
             "capacity.max_rate",
             format!("{max_rate} is below capacity.start ({start})"),
@@ -156,7 +185,7 @@ pub fn check(
         );
     }
     if start_ok && min_ok && min_rate > start {
-        push(
+        p.push(
             line,
             "capacity.min_rate",
             format!("{min_rate} is above capacity.start ({start})"),
@@ -165,7 +194,7 @@ pub fn check(
     }
     let growth = s.growth.unwrap_or(2.0);
     if !(growth > 1.0 && growth <= 10.0) {
-        push(
+        p.push(
             line,
             "capacity.growth",
             format!("{growth} is not between 1 (excluded) and 10"),
@@ -175,9 +204,9 @@ pub fn check(
     let precision = match s.precision.as_deref() {
         None => 0.02,
         Some(text) => match parse_percent(text) {
-            Some(p) if p > 0.0 && p <= 0.5 => p,
+            Some(v) if v > 0.0 && v <= 0.5 => v,
             _ => {
-                push(
+                p.push(
                     line,
                     "capacity.precision",
                     format!("{text:?} is not a percentage above 0% and at most 50%"),
@@ -189,26 +218,28 @@ pub fn check(
     };
     let max_steps = s.max_steps.unwrap_or(30);
     if !(1..=200).contains(&max_steps) {
-        push(
+        p.push(
             line,
             "capacity.max_steps",
             format!("{max_steps} is not between 1 and 200"),
             "set e.g. max_steps = 30",
         );
     }
-    let Some(slo) = slo else {
-        push(
-            lines.load,
-            "slo",
-            "is missing: model = \"capacity\" needs the SLO each step must hold".into(),
-            "add [slo] with p99_ms = 25 (and optionally error_rate = \"1%\", achieved = \"98%\")",
-        );
-        return (None, problems);
-    };
-    let line = lines.slo;
+    Search {
+        start,
+        growth,
+        precision,
+        min_rate,
+        max_rate,
+        max_steps,
+    }
+}
+
+/// `[slo]` with its defaults: a p99 bound the histograms can hold, shares from 0% to 100%.
+fn check_slo(p: &mut Problems, slo: &SloSpec, line: Option<usize>) -> Slo {
     // The latency histograms hold up to 60 s.
     if !(slo.p99_ms > 0.0 && slo.p99_ms <= 60_000.0) {
-        push(
+        p.push(
             line,
             "slo.p99_ms",
             format!("{} is not between 0 (excluded) and 60000 ms", slo.p99_ms),
@@ -218,9 +249,9 @@ pub fn check(
     let mut share = |field: &str, text: Option<&str>, default: f64, example: &str| match text {
         None => default,
         Some(t) => match parse_percent(t) {
-            Some(p) if p <= 1.0 => p,
+            Some(v) if v <= 1.0 => v,
             _ => {
-                push(
+                p.push(
                     line,
                     field,
                     format!("{t:?} is not a percentage from 0% to 100%"),
@@ -242,25 +273,11 @@ pub fn check(
         0.98,
         "write it as a string with %, e.g. achieved = \"98%\"",
     );
-    if !problems.is_empty() {
-        return (None, problems);
+    Slo {
+        p99_us: (slo.p99_ms * 1000.0).round() as u64,
+        max_error_rate,
+        min_achieved,
     }
-    let plan = CapacityPlan {
-        search: Search {
-            start,
-            growth,
-            precision,
-            min_rate,
-            max_rate,
-            max_steps,
-        },
-        slo: Slo {
-            p99_us: (slo.p99_ms * 1000.0).round() as u64,
-            max_error_rate,
-            min_achieved,
-        },
-    };
-    (Some(plan), problems)
 }
 
 #[cfg(test)]

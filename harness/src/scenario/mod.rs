@@ -564,6 +564,17 @@ pub struct Load {
     pub requests: Vec<RequestSpec>,
 }
 
+impl Load {
+    /// The rate the plan asks for: the rate model's; none for the other models.
+    pub fn target_rps(&self) -> Option<f64> {
+        if self.model == Model::Rate {
+            self.rate
+        } else {
+            None
+        }
+    }
+}
+
 /// A variant with its final environment.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Variant {

@@ -15,6 +15,7 @@ pub mod interval;
 pub mod median;
 pub mod metrics;
 pub mod profile;
+pub mod ratio;
 pub mod recommend;
 pub mod sampling;
 pub mod speed;
