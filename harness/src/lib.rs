@@ -14,6 +14,7 @@ pub mod logging;
 pub mod machine;
 pub mod merge;
 pub mod plan;
+pub mod procfs;
 pub mod report;
 pub mod results;
 pub mod runner;

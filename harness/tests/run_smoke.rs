@@ -30,10 +30,7 @@ fn assert_plan(results: &Results, runs: &[RunResult]) {
     assert_eq!(results.schema_version, 1);
     assert!(!results.interrupted);
     assert!(!results.finished_at.is_empty());
-    assert_eq!(
-        results.environment.cores,
-        harness::runner::placement::online_cpus()
-    );
+    assert_eq!(results.environment.cores, harness::procfs::online_cpus());
     assert!(
         results.environment.cores >= 2,
         "the default placement needs two CPUs"

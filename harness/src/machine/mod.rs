@@ -73,7 +73,7 @@ pub fn check(spec: &CheckSpec) -> MachineCheck {
         .and_then(|(b, a)| steal_share(b, a))
         .map(|s| s * 100.0);
     let hypervisor = environment::hypervisor();
-    let cpus_online = crate::runner::placement::online_cpus();
+    let cpus_online = crate::procfs::online_cpus();
     let a = assess::assess(&assess::Observed {
         hypervisor,
         cpus_online,

@@ -50,7 +50,7 @@ impl Environment {
     pub fn detect() -> Self {
         Self {
             cpu_model: first_line("/proc/cpuinfo", "model name").unwrap_or_default(),
-            cores: crate::runner::placement::online_cpus(),
+            cores: crate::procfs::online_cpus(),
             memory_mb: first_line("/proc/meminfo", "MemTotal")
                 .and_then(|v| {
                     v.split_whitespace()

@@ -20,15 +20,12 @@ use nix::sys::resource::{UsageWho, getrusage};
 use nix::time::{clock_getcpuclockid, clock_gettime};
 use nix::unistd::Pid;
 
-/// Clock ticks per second (Linux's USER_HZ).
-const TICKS_PER_SECOND: f64 = 100.0;
-
 /// Lifetime CPU of each tree so far, µs: `trees` lists every process with its tree's name.
 pub fn lifetime_so_far_us(trees: &[(String, u32)]) -> BTreeMap<String, f64> {
     let mut out = BTreeMap::new();
     for (name, pid) in trees {
         let own = process_clock_us(*pid);
-        let reaped = reaped_ticks_us(*pid);
+        let reaped = crate::procfs::reaped_cpu_us(*pid);
         if let (Some(own), Some(reaped)) = (own, reaped) {
             *out.entry(name.clone()).or_default() += own + reaped;
         }
@@ -41,25 +38,6 @@ fn process_clock_us(pid: u32) -> Option<f64> {
     let clock = clock_getcpuclockid(Pid::from_raw(i32::try_from(pid).ok()?)).ok()?;
     let t = clock_gettime(clock).ok()?;
     Some(t.tv_sec() as f64 * 1e6 + t.tv_nsec() as f64 / 1e3)
-}
-
-/// `cutime + cstime` of `pid`: its reaped children's whole lives, µs.
-fn reaped_ticks_us(pid: u32) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    parse_reaped_ticks(&stat).map(|t| t * 1e6 / TICKS_PER_SECOND)
-}
-
-/// cutime + cstime (fields 16 and 17) of a `/proc/PID/stat` line, ticks.
-pub fn parse_reaped_ticks(stat: &str) -> Option<f64> {
-    // The command name may contain spaces and parentheses: split after the last ')'.
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let sum = fields
-        .get(13..15)?
-        .iter()
-        .map(|f| f.parse::<f64>().ok())
-        .sum::<Option<f64>>()?;
-    Some(sum)
 }
 
 /// CPU of every child this process has reaped so far, µs. Read before and after reaping one
@@ -141,13 +119,6 @@ mod tests {
         assert!(median_per_process(&[]).is_empty());
         let web_only: BTreeMap<String, f64> = [("web".into(), 1.0)].into();
         assert_eq!(median_per_process(&[r(1.0, 2.0), web_only]).len(), 1);
-    }
-
-    #[test]
-    fn parses_the_reaped_children_fields() {
-        let stat = "42 (a (b) c) S 1 42 42 0 -1 4194560 100 0 0 0 7 3 11 5 20 0 1 0 9 0";
-        assert_eq!(parse_reaped_ticks(stat), Some(16.0));
-        assert_eq!(parse_reaped_ticks("42 (x) S 1"), None);
     }
 
     #[test]

@@ -134,9 +134,7 @@ mod tests {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         loop {
             let stat = std::fs::read_to_string(tid.join("stat")).unwrap_or_default();
-            let after_comm = stat.rsplit_once(") ").map_or("", |(_, rest)| rest);
-            // Fields from the third on; the policy is field 41.
-            if after_comm.split_whitespace().nth(41 - 3) == Some("5") {
+            if crate::procfs::stat_field(&stat, 41) == Some("5") {
                 break;
             }
             assert!(

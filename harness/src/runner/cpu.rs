@@ -16,6 +16,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::procfs;
+
 /// Per-thread and per-process readings of a set of process trees.
 #[derive(Debug, Default)]
 pub struct CpuTracker {
@@ -75,18 +77,9 @@ fn thread_ns(pid: u32, tid: u32) -> Option<u64> {
     parse_schedstat(&text)
 }
 
-fn threads_of(pid: u32) -> Vec<u32> {
-    std::fs::read_dir(format!("/proc/{pid}/task"))
-        .map(|dir| {
-            dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// Child pids of every thread of `pid` (`/proc/PID/task/TID/children`).
 fn children_of(pid: u32) -> Vec<u32> {
-    threads_of(pid)
+    procfs::threads_of(pid)
         .into_iter()
         .filter_map(|tid| std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/children")).ok())
         .flat_map(|text| {
@@ -160,7 +153,7 @@ impl CpuTracker {
         self.samples += 1;
         for (name, pid) in &self.tree {
             let pid = *pid;
-            if let Some(us) = super::sampler::cpu_us(pid) {
+            if let Some(us) = procfs::cpu_us(pid) {
                 let started = self.started;
                 self.processes
                     .entry(pid)
@@ -175,7 +168,7 @@ impl CpuTracker {
                         seen: sample,
                     });
             }
-            for tid in threads_of(pid) {
+            for tid in procfs::threads_of(pid) {
                 if let Some(ns) = thread_ns(pid, tid) {
                     record(&mut self.threads, tid, ns, self.started, || name.clone());
                 }
@@ -199,7 +192,7 @@ impl CpuTracker {
     pub fn tree_rss_mb(&self) -> f64 {
         process_trees(&self.roots)
             .iter()
-            .filter_map(|(_, pid)| super::sampler::rss_mb(*pid))
+            .filter_map(|(_, pid)| procfs::rss_mb(*pid))
             .sum()
     }
 
@@ -273,7 +266,7 @@ impl SelfCpu {
     /// Reads every thread of this process; see [`CpuTracker::sample`].
     pub fn sample(&mut self) {
         let pid = std::process::id();
-        for tid in threads_of(pid) {
+        for tid in procfs::threads_of(pid) {
             if let Some(ns) = thread_ns(pid, tid) {
                 record(&mut self.threads, tid, ns, self.started, || {
                     role_of(

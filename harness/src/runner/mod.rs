@@ -460,7 +460,7 @@ fn generator_threads(placement: &crate::scenario::PlacementSpec) -> usize {
     if placement.pin {
         placement.generator_cpus.len().max(1)
     } else {
-        placement::online_cpus()
+        crate::procfs::online_cpus()
     }
 }
 

@@ -5,18 +5,11 @@ use anyhow::Context as _;
 use nix::sched::{CpuSet, sched_setaffinity};
 use nix::unistd::Pid;
 
-/// CPUs this machine has online (not this process's affinity mask, which pinning narrows).
-pub fn online_cpus() -> usize {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .map(|t| t.lines().filter(|l| l.starts_with("processor")).count())
-        .ok()
-        .filter(|n| *n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
-}
+use crate::procfs;
 
 /// Checks that every CPU in `cpus` exists here.
 pub fn check(field: &str, cpus: &[usize]) -> anyhow::Result<()> {
-    let online = online_cpus();
+    let online = procfs::online_cpus();
     if let Some(bad) = cpus.iter().find(|c| **c >= online) {
         anyhow::bail!(
             "placement.{field} names CPU {bad}, but this machine has CPUs 0..{}; fix: list existing CPUs or set placement.pin = false",
@@ -82,7 +75,7 @@ mod tests {
 
     #[test]
     fn a_missing_cpu_is_named() {
-        let err = check("target_cpus", &[online_cpus() + 5])
+        let err = check("target_cpus", &[procfs::online_cpus() + 5])
             .unwrap_err()
             .to_string();
         assert!(err.contains("placement.target_cpus"), "{err}");

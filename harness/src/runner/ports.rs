@@ -6,6 +6,8 @@
 
 use std::collections::BTreeSet;
 
+use crate::procfs;
+
 /// A command target's port was taken by another process; the run tries another port.
 #[derive(Debug, thiserror::Error)]
 #[error("port {port} was taken by another process ({by}) before the target could bind it")]
@@ -45,12 +47,8 @@ pub fn owners(port: u16) -> Vec<(u32, u32)> {
         return Vec::new();
     }
     let wanted: BTreeSet<String> = inodes.iter().map(|i| format!("socket:[{i}]")).collect();
-    let Ok(procs) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    procs
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+    procfs::pids()
+        .into_iter()
         .filter(|pid| {
             std::fs::read_dir(format!("/proc/{pid}/fd")).is_ok_and(|fds| {
                 fds.flatten().any(|fd| {
@@ -64,13 +62,7 @@ pub fn owners(port: u16) -> Vec<(u32, u32)> {
 }
 
 fn pgid(pid: u32) -> Option<u32> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // After the command's closing ')': state, ppid, pgrp.
-    stat[stat.rfind(')')? + 1..]
-        .split_whitespace()
-        .nth(2)?
-        .parse()
-        .ok()
+    u32::try_from(procfs::stat_number(&procfs::stat(pid)?, 5)?).ok()
 }
 
 /// `Err(PortTaken)` when `port` is held only by processes outside `groups` (the target's

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::target::Stopped;
-use super::{Ctx, after_window, collector, health, placement, redact, sampler};
+use super::{Ctx, after_window, collector, health, redact, sampler};
 use crate::load::recorder::Measured;
 use crate::plan::PlannedRun;
 use crate::results::shard::RunWindow;
@@ -139,7 +139,7 @@ fn generator_cpus(scenario: &Scenario) -> usize {
     if scenario.placement.pin {
         scenario.placement.generator_cpus.len()
     } else {
-        placement::online_cpus()
+        crate::procfs::online_cpus()
     }
 }
 

@@ -7,43 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::cpu;
-
-/// Clock ticks per second (Linux's USER_HZ).
-const TICKS_PER_SECOND: f64 = 100.0;
-
-/// Total CPU of `pid` (self and reaped children), µs; `None` when it is gone.
-pub fn cpu_us(pid: u32) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    parse_cpu_ticks(&stat).map(|t| t * 1e6 / TICKS_PER_SECOND)
-}
-
-/// utime + stime + cutime + cstime from a `/proc/PID/stat` line.
-pub fn parse_cpu_ticks(stat: &str) -> Option<f64> {
-    // The command name may contain spaces and parentheses: split after the last ')'.
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // After ')': state is field 3 of the stat line, so utime (14) is index 11 here.
-    let sum: f64 = fields
-        .get(11..15)?
-        .iter()
-        .map(|f| f.parse::<f64>().unwrap_or(0.0))
-        .sum();
-    Some(sum)
-}
-
-/// RSS of `pid`, MB, from `VmRSS` in /proc/PID/status (in kB whatever the page size; statm
-/// counts pages, whose size is not 4096 bytes everywhere).
-pub fn rss_mb(pid: u32) -> Option<f64> {
-    parse_vm_rss_mb(&std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?)
-}
-
-/// `VmRSS` of a /proc/PID/status text, MB.
-pub fn parse_vm_rss_mb(status: &str) -> Option<f64> {
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let mut parts = line["VmRSS:".len()..].split_whitespace();
-    let kb: f64 = parts.next()?.parse().ok()?;
-    (parts.next() == Some("kB")).then_some(kb * 1024.0 / 1e6)
-}
+use crate::procfs;
 
 /// What the sampler measured over the window.
 #[derive(Debug, Default)]
@@ -147,7 +111,7 @@ fn sample_window(
         // (pages they share are counted once per process: an upper bound).
         let mut rss: BTreeMap<String, f64> = BTreeMap::new();
         for (name, pid) in target.processes() {
-            if let Some(mb) = rss_mb(*pid) {
+            if let Some(mb) = procfs::rss_mb(*pid) {
                 *rss.entry(name.clone()).or_default() += mb;
             }
         }
@@ -225,35 +189,6 @@ mod tests {
         let _ = shell.wait();
         let rss = summarize(&samples.rss_mb["shell"]);
         assert!(rss.mean > 55.0, "{rss:?}");
-    }
-
-    #[test]
-    fn rss_is_read_in_kilobytes_not_assumed_pages() {
-        // Regression for issue 19: statm pages were multiplied by a hard-coded 4096.
-        let status = "Name:\tapp\nVmPeak:\t  9000 kB\nVmRSS:\t    2048 kB\nThreads:\t4\n";
-        let mb = parse_vm_rss_mb(status).unwrap();
-        assert!((mb - 2.097_152).abs() < 1e-9, "{mb}");
-        assert_eq!(
-            parse_vm_rss_mb("Name:\tkthread\n"),
-            None,
-            "kernel threads have none"
-        );
-        let own = rss_mb(std::process::id()).unwrap();
-        assert!(own > 1.0, "{own}");
-    }
-
-    #[test]
-    fn parses_stat_with_spaces_in_the_name() {
-        let line =
-            "1234 (my (odd) app) S 1 1234 1234 0 -1 4194304 100 0 0 0 250 50 7 3 20 0 4 0 100 0 0";
-        assert_eq!(parse_cpu_ticks(line), Some(310.0));
-    }
-
-    #[test]
-    fn reads_this_process() {
-        let pid = std::process::id();
-        assert!(cpu_us(pid).is_some());
-        assert!(rss_mb(pid).unwrap() > 1.0);
     }
 
     #[test]

@@ -10,8 +10,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
 
+use crate::procfs;
 use crate::runner::cpu::CpuTracker;
-use crate::runner::{interrupt, sampler};
+use crate::runner::interrupt;
 
 /// What to sample and where to write it.
 #[derive(Debug, Clone)]
@@ -38,7 +39,7 @@ pub fn parse_pid(spec: &str) -> Result<(String, u32), String> {
             "--pid {spec}: no process {pid} is visible here; fix: run the sampler on the target's machine (in Kubernetes: a container in the target's pod with shareProcessNamespace: true)"
         ));
     }
-    let name = name.unwrap_or_else(|| comm(pid).unwrap_or_else(|| format!("pid{pid}")));
+    let name = name.unwrap_or_else(|| procfs::comm(pid).unwrap_or_else(|| format!("pid{pid}")));
     Ok((name, pid))
 }
 
@@ -49,9 +50,8 @@ pub fn parse_pgrep(spec: &str) -> Result<(String, u32), String> {
         None => (None, spec),
     };
     let me = std::process::id();
-    let mut found: Vec<(u64, u32)> = std::fs::read_dir("/proc")
-        .map_err(|e| format!("--pgrep {spec}: cannot list /proc: {e}"))?
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+    let mut found: Vec<(u64, u32)> = procfs::pids()
+        .into_iter()
         .filter(|pid| *pid != me)
         .filter(|pid| {
             std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| {
@@ -65,22 +65,13 @@ pub fn parse_pgrep(spec: &str) -> Result<(String, u32), String> {
     let (_, pid) = found.first().copied().ok_or_else(|| {
         format!("--pgrep {spec}: no process's command line contains {pattern:?}; fix: check `ps -eo pid,args` on the target's machine")
     })?;
-    let name = name.unwrap_or_else(|| comm(pid).unwrap_or_else(|| format!("pid{pid}")));
+    let name = name.unwrap_or_else(|| procfs::comm(pid).unwrap_or_else(|| format!("pid{pid}")));
     Ok((name, pid))
-}
-
-fn comm(pid: u32) -> Option<String> {
-    std::fs::read_to_string(format!("/proc/{pid}/comm"))
-        .ok()
-        .map(|c| c.trim().to_string())
-        .filter(|c| !c.is_empty())
 }
 
 /// The process's start time, in clock ticks after boot (field 22 of /proc/PID/stat).
 fn start_ticks(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = &stat[stat.rfind(')')? + 1..];
-    rest.split_whitespace().nth(19)?.parse().ok()
+    procfs::stat_number(&procfs::stat(pid)?, 22)
 }
 
 fn unix_us(t: SystemTime) -> i64 {
@@ -114,7 +105,7 @@ pub async fn record(options: &SampleOptions, out: &mut dyn std::io::Write) -> an
         let t_us = unix_us(SystemTime::now());
         let mut rss: BTreeMap<String, f64> = BTreeMap::new();
         for (name, pid) in tracker.processes() {
-            if let Some(mb) = sampler::rss_mb(*pid) {
+            if let Some(mb) = procfs::rss_mb(*pid) {
                 *rss.entry(name.clone()).or_default() += mb;
             }
         }

@@ -44,35 +44,18 @@ pub fn scenario_with_binary(name: &str, dir: &Path, extra: &str) -> PathBuf {
 
 /// Child processes of `pid` (from /proc).
 pub fn children_of(pid: u32) -> Vec<u32> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Some(child) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) {
-            let after = &stat[stat.rfind(')').unwrap_or(0) + 1..];
-            let ppid = after
-                .split_whitespace()
-                .nth(1)
-                .and_then(|p| p.parse::<u32>().ok());
-            if ppid == Some(pid) {
-                found.push(child);
-            }
-        }
-    }
-    found
+    harness::procfs::pids()
+        .into_iter()
+        .filter(|child| {
+            harness::procfs::stat(*child)
+                .is_some_and(|s| harness::procfs::stat_number(&s, 4) == Some(u64::from(pid)))
+        })
+        .collect()
 }
 
 /// True while `pid` exists and is not a zombie.
 pub fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
-        let after = &s[s.rfind(')').unwrap_or(0) + 1..];
-        after.split_whitespace().next() != Some("Z")
-    })
+    harness::procfs::stat(pid).is_some_and(|s| harness::procfs::stat_field(&s, 3) != Some("Z"))
 }
 
 /// `otelbench run SCENARIO --out OUT`, in process; returns the exit code.

@@ -13,7 +13,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use super::perf::perf_failed;
-use crate::runner::{cpu, sampler};
+use crate::runner::cpu;
 use crate::scenario::profile::Profiler;
 
 /// How long perf gets to write its data after SIGINT before it is killed.
@@ -158,7 +158,7 @@ fn record(
         .map_err(|e| format!("perf could not be started: {e}"))?;
     let stopped = !sleep_until(to, stop);
     // perf's own CPU: what sampling costs the machine beside what it costs the target.
-    let perf_us = sampler::cpu_us(perf.id()).unwrap_or(0.0);
+    let perf_us = crate::procfs::cpu_us(perf.id()).unwrap_or(0.0);
     let early = perf.try_wait().ok().flatten();
     let status = match early {
         Some(status) => Some(status),
