@@ -81,68 +81,41 @@ impl Default for PasswordCost {
 pub const DEV_JWT_SECRET: &str = "otelbench-target-app-development-secret";
 
 impl Config {
-    /// Reads the configuration, naming the variable and the fix on any invalid value.
+    /// Reads the configuration, naming the variable and the fix on any invalid value. The groups
+    /// are read in this order, so with several invalid values the first one here is reported.
     pub fn from_env(env: &(impl Env + ?Sized)) -> Result<Self, EnvError> {
-        let port: u16 = number(env, "PORT", 8000, "set a port number between 0 and 65535")?;
-        let bind_raw = env.get("BIND").unwrap_or_else(|| "127.0.0.1".to_string());
-        let bind: IpAddr = bind_raw.trim().parse().map_err(|_| {
-            EnvError::new(
-                "BIND",
-                &bind_raw,
-                "not an IP address",
-                "use an address such as 127.0.0.1 or 0.0.0.0",
-            )
-        })?;
-        let database_url = env
-            .get("DATABASE_URL")
-            .unwrap_or_else(|| "sqlite://target-app.db".to_string());
-        check_url(
-            "DATABASE_URL",
-            &database_url,
-            &["sqlite:", "postgres:", "postgresql:"],
-        )?;
-        let queue_url = env.get("QUEUE_URL").unwrap_or_else(|| database_url.clone());
-        check_url(
-            "QUEUE_URL",
-            &queue_url,
-            &["sqlite:", "postgres:", "postgresql:", "redis:"],
-        )?;
-        let queue_name = env
-            .get("QUEUE_NAME")
-            .unwrap_or_else(|| "notifications".into());
-        if !queue_name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        {
-            return Err(EnvError::new(
-                "QUEUE_NAME",
-                &queue_name,
-                "contains characters other than letters, digits, '-' and '_'",
-                "use a name such as notifications",
-            ));
-        }
-        let poll_ms: u64 = number(
-            env,
-            "QUEUE_POLL_INTERVAL_MS",
-            50,
-            "set milliseconds, e.g. 50",
-        )?;
-        let worker_concurrency: usize = number(
-            env,
-            "WORKER_CONCURRENCY",
-            4,
-            "set a job count of at least 1",
-        )?;
-        if worker_concurrency == 0 {
-            return Err(EnvError::new(
-                "WORKER_CONCURRENCY",
-                "0",
-                "must be at least 1",
-                "set WORKER_CONCURRENCY=4",
-            ));
-        }
-        let jwt_secret = jwt_secret(env, bind)?;
-        let jwt_ttl: u64 = number(env, "JWT_TTL_SECONDS", 3600, "set seconds, e.g. 3600")?;
+        let listen = listen_address(env)?;
+        let (database_url, queue_url) = storage_urls(env)?;
+        let queue_name = queue_name(env)?;
+        let queue_poll_interval = queue_poll_interval(env)?;
+        let worker_concurrency = worker_concurrency(env)?;
+        let jwt_secret = jwt_secret(env, listen.ip())?;
+        let jwt_ttl = jwt_ttl(env)?;
+        let password_cost = PasswordCost::from_env(env)?;
+        let db_max_connections = db_max_connections(env)?;
+        let shutdown_timeout = shutdown_timeout(env)?;
+        let calibration_cpu = calibration_cpu(env)?;
+        Ok(Self {
+            listen,
+            database_url,
+            queue_url,
+            queue_name,
+            queue_poll_interval,
+            worker_concurrency,
+            jwt_secret,
+            jwt_ttl,
+            password_cost,
+            db_max_connections,
+            shutdown_timeout,
+            calibration_cpu,
+        })
+    }
+}
+
+impl PasswordCost {
+    /// `PASSWORD_HASH_MEMORY_KIB` and `PASSWORD_HASH_ITERATIONS` (both parsed before either is
+    /// range-checked), defaulting to OWASP's recommendation.
+    fn from_env(env: &(impl Env + ?Sized)) -> Result<Self, EnvError> {
         let memory_kib: u32 = number(
             env,
             "PASSWORD_HASH_MEMORY_KIB",
@@ -171,46 +144,136 @@ impl Config {
                 "set 1 or more",
             ));
         }
-        let db_max_connections: u32 = number(
-            env,
-            "DATABASE_MAX_CONNECTIONS",
-            8,
-            "set a pool size of at least 1",
-        )?;
-        let shutdown_secs: u64 =
-            number(env, "SHUTDOWN_TIMEOUT_SECONDS", 10, "set seconds, e.g. 10")?;
-        let calibration_us: u64 = number(
-            env,
-            "CALIBRATION_CPU_US",
-            0,
-            "set microseconds of CPU per request, e.g. 50",
-        )?;
-        if calibration_us > MAX_CALIBRATION_CPU_US {
-            return Err(EnvError::new(
-                "CALIBRATION_CPU_US",
-                &calibration_us.to_string(),
-                "more than a second of CPU per request",
-                format!("set at most {MAX_CALIBRATION_CPU_US}"),
-            ));
-        }
         Ok(Self {
-            listen: SocketAddr::new(bind, port),
-            database_url,
-            queue_url,
-            queue_name,
-            queue_poll_interval: Duration::from_millis(poll_ms.max(1)),
-            worker_concurrency,
-            jwt_secret,
-            jwt_ttl: Duration::from_secs(jwt_ttl.max(1)),
-            password_cost: PasswordCost {
-                memory_kib,
-                iterations,
-            },
-            db_max_connections: db_max_connections.max(1),
-            shutdown_timeout: Duration::from_secs(shutdown_secs),
-            calibration_cpu: Duration::from_micros(calibration_us),
+            memory_kib,
+            iterations,
         })
     }
+}
+
+/// `PORT` (default 8000), then `BIND` (default 127.0.0.1).
+fn listen_address(env: &(impl Env + ?Sized)) -> Result<SocketAddr, EnvError> {
+    let port: u16 = number(env, "PORT", 8000, "set a port number between 0 and 65535")?;
+    let bind_raw = env.get("BIND").unwrap_or_else(|| "127.0.0.1".to_string());
+    let bind: IpAddr = bind_raw.trim().parse().map_err(|_| {
+        EnvError::new(
+            "BIND",
+            &bind_raw,
+            "not an IP address",
+            "use an address such as 127.0.0.1 or 0.0.0.0",
+        )
+    })?;
+    Ok(SocketAddr::new(bind, port))
+}
+
+/// `DATABASE_URL` (default a SQLite file), then `QUEUE_URL` (default the database).
+fn storage_urls(env: &(impl Env + ?Sized)) -> Result<(String, String), EnvError> {
+    let database_url = env
+        .get("DATABASE_URL")
+        .unwrap_or_else(|| "sqlite://target-app.db".to_string());
+    check_url(
+        "DATABASE_URL",
+        &database_url,
+        &["sqlite:", "postgres:", "postgresql:"],
+    )?;
+    let queue_url = env.get("QUEUE_URL").unwrap_or_else(|| database_url.clone());
+    check_url(
+        "QUEUE_URL",
+        &queue_url,
+        &["sqlite:", "postgres:", "postgresql:", "redis:"],
+    )?;
+    Ok((database_url, queue_url))
+}
+
+/// `QUEUE_NAME` (default `notifications`): letters, digits, '-' and '_' only.
+fn queue_name(env: &(impl Env + ?Sized)) -> Result<String, EnvError> {
+    let queue_name = env
+        .get("QUEUE_NAME")
+        .unwrap_or_else(|| "notifications".into());
+    if !queue_name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err(EnvError::new(
+            "QUEUE_NAME",
+            &queue_name,
+            "contains characters other than letters, digits, '-' and '_'",
+            "use a name such as notifications",
+        ));
+    }
+    Ok(queue_name)
+}
+
+/// `QUEUE_POLL_INTERVAL_MS` (default 50; 0 means 1).
+fn queue_poll_interval(env: &(impl Env + ?Sized)) -> Result<Duration, EnvError> {
+    let poll_ms: u64 = number(
+        env,
+        "QUEUE_POLL_INTERVAL_MS",
+        50,
+        "set milliseconds, e.g. 50",
+    )?;
+    Ok(Duration::from_millis(poll_ms.max(1)))
+}
+
+/// `WORKER_CONCURRENCY` (default 4, at least 1).
+fn worker_concurrency(env: &(impl Env + ?Sized)) -> Result<usize, EnvError> {
+    let worker_concurrency: usize = number(
+        env,
+        "WORKER_CONCURRENCY",
+        4,
+        "set a job count of at least 1",
+    )?;
+    if worker_concurrency == 0 {
+        return Err(EnvError::new(
+            "WORKER_CONCURRENCY",
+            "0",
+            "must be at least 1",
+            "set WORKER_CONCURRENCY=4",
+        ));
+    }
+    Ok(worker_concurrency)
+}
+
+/// `JWT_TTL_SECONDS` (default 3600; 0 means 1).
+fn jwt_ttl(env: &(impl Env + ?Sized)) -> Result<Duration, EnvError> {
+    let jwt_ttl: u64 = number(env, "JWT_TTL_SECONDS", 3600, "set seconds, e.g. 3600")?;
+    Ok(Duration::from_secs(jwt_ttl.max(1)))
+}
+
+/// `DATABASE_MAX_CONNECTIONS` (default 8; 0 means 1).
+fn db_max_connections(env: &(impl Env + ?Sized)) -> Result<u32, EnvError> {
+    let db_max_connections: u32 = number(
+        env,
+        "DATABASE_MAX_CONNECTIONS",
+        8,
+        "set a pool size of at least 1",
+    )?;
+    Ok(db_max_connections.max(1))
+}
+
+/// `SHUTDOWN_TIMEOUT_SECONDS` (default 10).
+fn shutdown_timeout(env: &(impl Env + ?Sized)) -> Result<Duration, EnvError> {
+    let shutdown_secs: u64 = number(env, "SHUTDOWN_TIMEOUT_SECONDS", 10, "set seconds, e.g. 10")?;
+    Ok(Duration::from_secs(shutdown_secs))
+}
+
+/// `CALIBRATION_CPU_US` (default 0, at most [`MAX_CALIBRATION_CPU_US`]).
+fn calibration_cpu(env: &(impl Env + ?Sized)) -> Result<Duration, EnvError> {
+    let calibration_us: u64 = number(
+        env,
+        "CALIBRATION_CPU_US",
+        0,
+        "set microseconds of CPU per request, e.g. 50",
+    )?;
+    if calibration_us > MAX_CALIBRATION_CPU_US {
+        return Err(EnvError::new(
+            "CALIBRATION_CPU_US",
+            &calibration_us.to_string(),
+            "more than a second of CPU per request",
+            format!("set at most {MAX_CALIBRATION_CPU_US}"),
+        ));
+    }
+    Ok(Duration::from_micros(calibration_us))
 }
 
 fn check_url(var: &str, url: &str, schemes: &[&str]) -> Result<(), EnvError> {

@@ -119,10 +119,8 @@ where
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
-        axum::extract::Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|q| Self(q.0))
-            .map_err(|r: QueryRejection| AppError::BadRequest(r.body_text()))
+        let axum::extract::Query(query) = extract(parts, state, QueryRejection::body_text).await?;
+        Ok(Self(query))
     }
 }
 
@@ -138,9 +136,23 @@ where
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
-        axum::extract::Path::<T>::from_request_parts(parts, state)
-            .await
-            .map(|p| Self(p.0))
-            .map_err(|r: PathRejection| AppError::BadRequest(r.body_text()))
+        let axum::extract::Path(path) = extract(parts, state, PathRejection::body_text).await?;
+        Ok(Self(path))
     }
+}
+
+/// Runs axum's extractor `E`; its rejection becomes [`AppError::BadRequest`] with the
+/// rejection's `text` (the one place the app's extractors turn a rejection into an error).
+async fn extract<E, S>(
+    parts: &mut Parts,
+    state: &S,
+    text: fn(&E::Rejection) -> String,
+) -> Result<E, AppError>
+where
+    E: FromRequestParts<S>,
+    S: Send + Sync,
+{
+    E::from_request_parts(parts, state)
+        .await
+        .map_err(|r| AppError::BadRequest(text(&r)))
 }

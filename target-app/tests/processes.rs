@@ -175,6 +175,8 @@ struct Case {
     gzip: bool,
 }
 
+/// The two roles of one case exporting to one sink: the web's request continues into the
+/// worker's job as one trace, nothing is lost, and both exit cleanly on SIGTERM.
 async fn trace_continues_across_processes(case: Case) {
     let sink = Sink::start(SinkOptions {
         keep_spans: true,
@@ -186,13 +188,57 @@ async fn trace_continues_across_processes(case: Case) {
         _ => sink.http_endpoint(),
     };
     let queue_name = unique("q");
+    let env = role_env(&case, &endpoint, &queue_name);
+    let web = Role::start("web", &env);
+    let worker = Role::start("worker", &env);
+    let client = until_both_serve(&web, &worker).await;
+    let email = register_and_create_an_article(&client).await;
+
+    // Wait for the worker's consumer span to arrive at the sink.
+    let stats = sink.stats().clone();
+    assert!(
+        eventually(Duration::from_secs(20), || async {
+            stats.spans().iter().any(|s| s.kind == 5)
+        })
+        .await,
+        "no consumer span arrived; worker stderr:\n{}",
+        worker.stderr()
+    );
+    let web_totals = web.stop().await;
+    let worker_totals = worker.stop().await;
+
+    the_job_continues_the_request_trace(&stats.spans());
+    let counts = stats.counts();
+    assert!(counts.traces_complete >= 1, "{counts:?}");
+    assert!(counts.metric_points_received > 0, "{counts:?}");
+    assert_eq!(counts.malformed_requests, 0);
+    the_registration_log_is_masked(&stats.logs(), &email);
+    every_span_is_delivered(&web_totals, &worker_totals, counts.spans_received);
+    assert_eq!(web_totals["jobs"]["enqueued"], 1);
+    assert_eq!(worker_totals["jobs"]["completed"], 1);
+    assert!(
+        worker_totals["jobs"]["queue_latency_us"]["p50"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+
+    sink.stop().await.unwrap();
+    if let Some(url) = case.queue_url.as_ref().filter(|u| u.starts_with("redis:")) {
+        remove_redis_queue(url, &queue_name).await;
+    }
+    case.storage.remove().await;
+}
+
+/// Both roles' environment: the case's storage, queue and OTLP settings, short export delays.
+fn role_env(case: &Case, endpoint: &str, queue_name: &str) -> HashMap<String, String> {
     let mut env: HashMap<String, String> = [
         ("PORT", "0"),
         ("DATABASE_URL", case.storage.url().as_str()),
-        ("QUEUE_NAME", queue_name.as_str()),
+        ("QUEUE_NAME", queue_name),
         ("PASSWORD_HASH_MEMORY_KIB", "64"),
         ("PASSWORD_HASH_ITERATIONS", "1"),
-        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint),
         ("OTEL_EXPORTER_OTLP_PROTOCOL", case.protocol),
         ("OTEL_TRACES_SAMPLER", "parentbased_always_on"),
         ("OTEL_BSP_SCHEDULE_DELAY", "100"),
@@ -209,8 +255,12 @@ async fn trace_continues_across_processes(case: Case) {
     if let Some(q) = &case.queue_url {
         env.insert("QUEUE_URL".into(), q.clone());
     }
-    let web = Role::start("web", &env);
-    let worker = Role::start("worker", &env);
+    env
+}
+
+/// Waits for the web role to listen and for health to see the worker; returns a client of the
+/// web role.
+async fn until_both_serve(web: &Role, worker: &Role) -> reqwest_like::Client {
     assert!(
         eventually(Duration::from_secs(30), || async {
             web.stdout_line("target-app web listening on").is_some()
@@ -233,10 +283,14 @@ async fn trace_continues_across_processes(case: Case) {
         "health never became healthy; worker stderr:\n{}",
         worker.stderr()
     );
+    client
+}
 
+/// Registers a user and creates an article (which enqueues a job); returns the user's email.
+async fn register_and_create_an_article(client: &reqwest_like::Client) -> String {
     let email = format!("{}@example.com", unique("dora"));
     let (status, json) = json_request(
-        &client,
+        client,
         "POST",
         "/api/register",
         None,
@@ -246,7 +300,7 @@ async fn trace_continues_across_processes(case: Case) {
     assert_eq!(status, 201, "{json}");
     let token = json["token"]["access_token"].as_str().unwrap().to_string();
     let (status, json) = json_request(
-        &client,
+        client,
         "POST",
         "/api/articles",
         Some(&token),
@@ -254,21 +308,12 @@ async fn trace_continues_across_processes(case: Case) {
     )
     .await;
     assert_eq!(status, 201, "{json}");
+    email
+}
 
-    // Wait for the worker's consumer span to arrive at the sink.
-    let stats = sink.stats().clone();
-    assert!(
-        eventually(Duration::from_secs(20), || async {
-            stats.spans().iter().any(|s| s.kind == 5)
-        })
-        .await,
-        "no consumer span arrived; worker stderr:\n{}",
-        worker.stderr()
-    );
-    let web_totals = web.stop().await;
-    let worker_totals = worker.stop().await;
-
-    let spans = stats.spans();
+/// The create request's trace holds the worker's consumer span, child of the web's producer
+/// span, and the worker's database spans as the consumer's children.
+fn the_job_continues_the_request_trace(spans: &[SpanRecord]) {
     let server: &SpanRecord = spans
         .iter()
         .find(|s| s.kind == 2 && s.name == "POST /api/articles")
@@ -295,11 +340,10 @@ async fn trace_continues_across_processes(case: Case) {
             && s.parent_span_id == consumer.span_id),
         "the worker's database spans are children of the consumer span"
     );
-    let counts = stats.counts();
-    assert!(counts.traces_complete >= 1, "{counts:?}");
-    assert!(counts.metric_points_received > 0, "{counts:?}");
-    assert_eq!(counts.malformed_requests, 0);
-    let logs = stats.logs();
+}
+
+/// The registration's log record arrived with the email masked, and no log holds it unmasked.
+fn the_registration_log_is_masked(logs: &[(String, String)], email: &str) {
     let masked = logs
         .iter()
         .find(|(service, text)| service == "target-app-web" && text.starts_with("registered "))
@@ -309,11 +353,13 @@ async fn trace_continues_across_processes(case: Case) {
         "{masked:?}"
     );
     assert!(
-        !logs.iter().any(|(_, t)| t.contains(&email)),
+        !logs.iter().any(|(_, t)| t.contains(email)),
         "an unmasked email was exported"
     );
+}
 
-    // Delivery accounting: every span produced was exported and received, none dropped.
+/// Delivery accounting: every span produced was exported and received, none dropped.
+fn every_span_is_delivered(web_totals: &Value, worker_totals: &Value, spans_received: u64) {
     let web_spans = &web_totals["telemetry"]["spans"];
     let worker_spans = &worker_totals["telemetry"]["spans"];
     for totals in [web_spans, worker_spans] {
@@ -324,33 +370,22 @@ async fn trace_continues_across_processes(case: Case) {
     let exported =
         web_spans["exported"].as_u64().unwrap() + worker_spans["exported"].as_u64().unwrap();
     assert_eq!(
-        counts.spans_received, exported,
+        spans_received, exported,
         "sink received what the processes exported"
     );
-    assert_eq!(web_totals["jobs"]["enqueued"], 1);
-    assert_eq!(worker_totals["jobs"]["completed"], 1);
-    assert!(
-        worker_totals["jobs"]["queue_latency_us"]["p50"]
-            .as_u64()
-            .unwrap()
-            > 0
-    );
+}
 
-    sink.stop().await.unwrap();
-    if let Some(url) = case.queue_url.as_ref().filter(|u| u.starts_with("redis:")) {
-        {
-            let client = redis::Client::open(url.as_str()).unwrap();
-            let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-            let _: i64 = redis::cmd("DEL")
-                .arg(format!("otelbench:queue:{queue_name}"))
-                .arg(format!("otelbench:queue:{queue_name}:processing"))
-                .arg(format!("otelbench:queue:{queue_name}:failed"))
-                .query_async(&mut conn)
-                .await
-                .unwrap();
-        }
-    }
-    case.storage.remove().await;
+/// Deletes the Redis keys of `queue_name`.
+async fn remove_redis_queue(url: &str, queue_name: &str) {
+    let client = redis::Client::open(url).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let _: i64 = redis::cmd("DEL")
+        .arg(format!("otelbench:queue:{queue_name}"))
+        .arg(format!("otelbench:queue:{queue_name}:processing"))
+        .arg(format!("otelbench:queue:{queue_name}:failed"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,14 +6,17 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Router;
 use axum::http::StatusCode;
-use common::{Storage, call, config, eventually, unique};
+use common::{
+    Storage, access_token, call, config, eventually, init_telemetry, post_article, unique,
+};
 use opentelemetry::trace::SpanKind;
 use opentelemetry::{Value, logs::AnyValue};
 use opentelemetry_sdk::logs::InMemoryLogExporter;
 use opentelemetry_sdk::metrics::InMemoryMetricExporter;
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SpanData};
-use target_app::telemetry::config::OtelConfig;
+use target_app::state::AppState;
 use target_app::telemetry::{self, Telemetry, TestExporters};
 use target_app::worker::{JobStats, consume};
 
@@ -53,28 +56,21 @@ fn server_spans(spans: &[SpanData]) -> Vec<&SpanData> {
         .collect()
 }
 
+/// The in-memory exporters the pipeline exports to.
+struct Exported {
+    spans: InMemorySpanExporter,
+    logs: InMemoryLogExporter,
+    metrics: InMemoryMetricExporter,
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn telemetry_is_complete_masked_and_initialised_once() {
-    let spans = InMemorySpanExporter::default();
-    let logs = InMemoryLogExporter::default();
-    let metrics = InMemoryMetricExporter::default();
-    let exporters = TestExporters {
-        spans: Some(spans.clone()),
-        logs: Some(logs.clone()),
-        metrics: Some(metrics.clone()),
+    let exported = Exported {
+        spans: InMemorySpanExporter::default(),
+        logs: InMemoryLogExporter::default(),
+        metrics: InMemoryMetricExporter::default(),
     };
-    let otel =
-        OtelConfig::from_env(&[("OTEL_TRACES_SAMPLER", "always_on")][..], "test-web").unwrap();
-    let first = tokio::task::spawn_blocking(move || {
-        telemetry::init_global(|| Telemetry::build(otel, &exporters))
-    })
-    .await
-    .unwrap()
-    .unwrap();
-    // Instrument once: a second initialisation (a second app factory run, a worker import path)
-    // returns the first pipeline instead of adding another.
-    let second = telemetry::init_global(|| panic!("must not build a second pipeline")).unwrap();
-    assert!(std::ptr::eq(first, second));
+    let first = initialised_once(&exported).await;
 
     let storage = Storage::sqlite();
     let cfg = config(&storage.url(), None, &unique("q"));
@@ -83,11 +79,50 @@ async fn telemetry_is_complete_masked_and_initialised_once() {
     let _first_app = target_app::app(state.clone());
     let app = target_app::app(state.clone());
 
-    // One server span per request, with HTTP semantic-convention attributes and the route.
+    let spans = &exported.spans;
+    one_server_span_per_request_with_its_queries(&app, spans).await;
+    calibration_cost_is_inside_the_server_span(&state, spans).await;
+    health_is_not_traced(&app, spans).await;
+    let (token, body) = emails_are_masked_and_logs_carry_the_trace(&app, first, &exported).await;
+    errors_carry_the_trace_id(&app, spans, &body).await;
+    jobs_continue_the_request_trace(&app, &state, spans, &token).await;
+    metrics_are_exported(first, &exported.metrics);
+
+    let totals = first.totals(Vec::new());
+    assert!(totals.spans.produced > 0);
+    assert_eq!(totals.spans.produced, totals.spans.exported, "{totals:?}");
+    assert_eq!(totals.spans.dropped, 0);
+    state.db.close().await;
+    storage.remove().await;
+}
+
+/// Initialises the pipeline with `exported`'s exporters. Instrument once: a second
+/// initialisation (a second app factory run, a worker import path) returns the first pipeline
+/// instead of adding another.
+async fn initialised_once(exported: &Exported) -> &'static Telemetry {
+    let exporters = TestExporters {
+        spans: Some(exported.spans.clone()),
+        logs: Some(exported.logs.clone()),
+        metrics: Some(exported.metrics.clone()),
+    };
+    let first = init_telemetry(
+        &[("OTEL_TRACES_SAMPLER", "always_on")],
+        "test-web",
+        exporters,
+    )
+    .await;
+    let second = telemetry::init_global(|| panic!("must not build a second pipeline")).unwrap();
+    assert!(std::ptr::eq(first, second));
+    first
+}
+
+/// One server span per request, with HTTP semantic-convention attributes and the route; a
+/// client span per query, children of the server span.
+async fn one_server_span_per_request_with_its_queries(app: &Router, spans: &InMemorySpanExporter) {
     spans.reset();
-    let (status, _) = call(&app, "GET", "/api/articles?page=1", None, None).await;
+    let (status, _) = call(app, "GET", "/api/articles?page=1", None, None).await;
     assert_eq!(status, StatusCode::OK);
-    let finished = finished_when(&spans, has_server).await;
+    let finished = finished_when(spans, has_server).await;
     let servers = server_spans(&finished);
     assert_eq!(
         servers.len(),
@@ -106,7 +141,6 @@ async fn telemetry_is_complete_masked_and_initialised_once() {
         attr(server, "http.response.status_code"),
         Some(&Value::I64(200))
     );
-    // A client span per query, children of the server span.
     let db: Vec<_> = finished
         .iter()
         .filter(|s| s.span_kind == SpanKind::Client)
@@ -128,39 +162,54 @@ async fn telemetry_is_complete_masked_and_initialised_once() {
                 .contains("FROM articles")
         );
     }
+}
 
-    // The calibration knob's cost falls inside the server span, as a handler's work would.
+/// The calibration knob's cost falls inside the server span, as a handler's work would.
+async fn calibration_cost_is_inside_the_server_span(
+    state: &AppState,
+    spans: &InMemorySpanExporter,
+) {
     let mut calibrated = state.clone();
     calibrated.calibration_cpu = Duration::from_millis(50);
     let calibrated = target_app::app(calibrated);
     spans.reset();
     let (status, _) = call(&calibrated, "GET", "/api/articles?page=1", None, None).await;
     assert_eq!(status, StatusCode::OK);
-    let finished = finished_when(&spans, has_server).await;
+    let finished = finished_when(spans, has_server).await;
     let server = server_spans(&finished)[0];
     let took = server.end_time.duration_since(server.start_time).unwrap();
     assert!(took >= Duration::from_millis(50), "server span of {took:?}");
+}
 
-    // Health is not traced.
+/// Health is not traced.
+async fn health_is_not_traced(app: &Router, spans: &InMemorySpanExporter) {
     spans.reset();
-    let (status, _) = call(&app, "GET", "/api/health", None, None).await;
+    let (status, _) = call(app, "GET", "/api/health", None, None).await;
     assert_eq!(status, StatusCode::OK);
     assert!(
         spans.get_finished_spans().unwrap().is_empty(),
         "health must not be traced"
     );
+}
 
-    // Emails are masked in span attributes and log records; logs carry the trace id.
+/// Emails are masked in span attributes and log records; logs carry the trace id. Registers a
+/// user, and returns its token and the registration's body.
+async fn emails_are_masked_and_logs_carry_the_trace(
+    app: &Router,
+    first: &Telemetry,
+    exported: &Exported,
+) -> (String, String) {
+    let (spans, logs) = (&exported.spans, &exported.logs);
     spans.reset();
     logs.reset();
     let email = format!("{}@example.com", unique("alice"));
     let masked = "al***@example.com".to_string();
     let body = format!(r#"{{"email":"{email}","name":"alice","password":"correct horse"}}"#);
-    let (status, json) = call(&app, "POST", "/api/register", None, Some(&body)).await;
+    let (status, json) = call(app, "POST", "/api/register", None, Some(&body)).await;
     assert_eq!(status, StatusCode::CREATED);
-    let token = json["token"]["access_token"].as_str().unwrap().to_string();
+    let token = access_token(&json);
     let user_id = json["user"]["id"].as_i64().unwrap();
-    let finished = finished_when(&spans, has_server).await;
+    let finished = finished_when(spans, has_server).await;
     let register = finished
         .iter()
         .find(|s| s.name == "auth.register")
@@ -200,12 +249,15 @@ async fn telemetry_is_complete_masked_and_initialised_once() {
         !format!("{records:?}").contains(&email),
         "an unmasked email was exported in a log"
     );
+    (token, body)
+}
 
-    // Errors carry the request's trace id.
+/// Errors carry the request's trace id (`body` registers an existing user again).
+async fn errors_carry_the_trace_id(app: &Router, spans: &InMemorySpanExporter, body: &str) {
     spans.reset();
-    let (status, json) = call(&app, "POST", "/api/register", None, Some(&body)).await;
+    let (status, json) = call(app, "POST", "/api/register", None, Some(body)).await;
     assert_eq!(status, StatusCode::CONFLICT);
-    let finished = finished_when(&spans, has_server).await;
+    let finished = finished_when(spans, has_server).await;
     let server = *server_spans(&finished).first().unwrap_or_else(|| {
         panic!(
             "no server span in {:?}",
@@ -220,17 +272,17 @@ async fn telemetry_is_complete_masked_and_initialised_once() {
         attr(server, "http.response.status_code"),
         Some(&Value::I64(409))
     );
+}
 
-    // Producer span at enqueue, consumer span in the worker, one trace.
+/// Producer span at enqueue, consumer span in the worker, one trace.
+async fn jobs_continue_the_request_trace(
+    app: &Router,
+    state: &AppState,
+    spans: &InMemorySpanExporter,
+    token: &str,
+) {
     spans.reset();
-    let (status, json) = call(
-        &app,
-        "POST",
-        "/api/articles",
-        Some(&token),
-        Some(r#"{"title":"Traced","body":"b"}"#),
-    )
-    .await;
+    let (status, json) = post_article(app, Some(token), r#"{"title":"Traced","body":"b"}"#).await;
     assert_eq!(status, StatusCode::CREATED);
     let slug = json["slug"].as_str().unwrap().to_string();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -241,7 +293,7 @@ async fn telemetry_is_complete_masked_and_initialised_once() {
         Arc::new(JobStats::default()),
         stop_rx,
     ));
-    let finished = finished_when(&spans, |s| {
+    let finished = finished_when(spans, |s| {
         has_server(s) && s.iter().any(|s| s.span_kind == SpanKind::Consumer)
     })
     .await;
@@ -251,7 +303,12 @@ async fn telemetry_is_complete_masked_and_initialised_once() {
     );
     stop_tx.send(true).unwrap();
     worker.await.unwrap().unwrap();
+    job_spans_form_one_trace(&finished, &slug);
+}
 
+/// The business span, its producer span, the worker's consumer span and the worker's queries
+/// are one chain of parents in one trace.
+fn job_spans_form_one_trace(finished: &[SpanData], slug: &str) {
     let producer = finished
         .iter()
         .find(|s| s.span_kind == SpanKind::Producer)
@@ -289,8 +346,10 @@ async fn telemetry_is_complete_masked_and_initialised_once() {
         worker_db, 2,
         "the worker reads the article and inserts a notification"
     );
+}
 
-    // Metrics.
+/// Every instrument of the app was exported.
+fn metrics_are_exported(first: &Telemetry, metrics: &InMemoryMetricExporter) {
     first.force_flush();
     let exported = metrics.get_finished_metrics().unwrap();
     let names: Vec<String> = exported
@@ -312,11 +371,4 @@ async fn telemetry_is_complete_masked_and_initialised_once() {
             "{expected} missing from {names:?}"
         );
     }
-
-    let totals = first.totals(Vec::new());
-    assert!(totals.spans.produced > 0);
-    assert_eq!(totals.spans.produced, totals.spans.exported, "{totals:?}");
-    assert_eq!(totals.spans.dropped, 0);
-    state.db.close().await;
-    storage.remove().await;
 }

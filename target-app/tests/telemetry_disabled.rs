@@ -3,11 +3,10 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::{Storage, call, config, unique};
+use common::{Storage, access_token, call, config, init_telemetry, post_article, unique};
 use opentelemetry_sdk::logs::InMemoryLogExporter;
 use opentelemetry_sdk::trace::InMemorySpanExporter;
-use target_app::telemetry::config::OtelConfig;
-use target_app::telemetry::{self, Telemetry, TestExporters};
+use target_app::telemetry::TestExporters;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_is_exported_when_the_sdk_is_disabled() {
@@ -18,13 +17,7 @@ async fn nothing_is_exported_when_the_sdk_is_disabled() {
         logs: Some(logs.clone()),
         metrics: None,
     };
-    let otel = OtelConfig::from_env(&[("OTEL_SDK_DISABLED", "true")][..], "off").unwrap();
-    let t = tokio::task::spawn_blocking(move || {
-        telemetry::init_global(|| Telemetry::build(otel, &exporters))
-    })
-    .await
-    .unwrap()
-    .unwrap();
+    let t = init_telemetry(&[("OTEL_SDK_DISABLED", "true")], "off", exporters).await;
     assert!(!t.enabled());
     let storage = Storage::sqlite();
     let state = target_app::build_state(&config(&storage.url(), None, &unique("q")), t)
@@ -34,15 +27,8 @@ async fn nothing_is_exported_when_the_sdk_is_disabled() {
     let body = r#"{"email":"carol@example.com","name":"c","password":"correct horse"}"#;
     let (status, json) = call(&app, "POST", "/api/register", None, Some(body)).await;
     assert_eq!(status, StatusCode::CREATED);
-    let token = json["token"]["access_token"].as_str().unwrap().to_string();
-    let (status, _) = call(
-        &app,
-        "POST",
-        "/api/articles",
-        Some(&token),
-        Some(r#"{"title":"t","body":"b"}"#),
-    )
-    .await;
+    let token = access_token(&json);
+    let (status, _) = post_article(&app, Some(&token), r#"{"title":"t","body":"b"}"#).await;
     assert_eq!(status, StatusCode::CREATED);
     let (status, json) = call(&app, "POST", "/api/register", None, Some(body)).await;
     assert_eq!(status, StatusCode::CONFLICT);

@@ -164,11 +164,7 @@ pub async fn favorite(db: &Db, user_id: i64, article_id: i64) -> Result<bool, sq
         .rows_affected()
         > 0;
     if inserted {
-        sqlx::query(BUMP)
-            .bind(article_id)
-            .execute(db.pool())
-            .instrument(db.span("UPDATE", "articles", BUMP))
-            .await?;
+        update_favorites_count(db, article_id, BUMP).await?;
     }
     Ok(inserted)
 }
@@ -187,13 +183,24 @@ pub async fn unfavorite(db: &Db, user_id: i64, article_id: i64) -> Result<bool, 
         .rows_affected()
         > 0;
     if deleted {
-        sqlx::query(DROP)
-            .bind(article_id)
-            .execute(db.pool())
-            .instrument(db.span("UPDATE", "articles", DROP))
-            .await?;
+        update_favorites_count(db, article_id, DROP).await?;
     }
     Ok(deleted)
+}
+
+/// Runs `sql`, an `UPDATE articles` of one article's `favorites_count` (`$1` is its id), after a
+/// favorite was added or removed.
+async fn update_favorites_count(
+    db: &Db,
+    article_id: i64,
+    sql: &'static str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(sql)
+        .bind(article_id)
+        .execute(db.pool())
+        .instrument(db.span("UPDATE", "articles", sql))
+        .await?;
+    Ok(())
 }
 
 /// Records a notification for `recipient_id` (the worker's database work).

@@ -6,9 +6,14 @@ use sqlx::Executor as _;
 
 use super::{Backend, Db};
 
-const SQLITE: &str = "
+/// The application's tables, `$id` being the type of the generated primary keys: the one
+/// difference between the SQLite and the PostgreSQL schema.
+#[rustfmt::skip] // one statement per line, as the SQL reads
+macro_rules! app_tables {
+    ($id:literal) => {
+        concat!("
 CREATE TABLE IF NOT EXISTS users (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id ", $id, ",
     email TEXT NOT NULL UNIQUE,
     name TEXT NOT NULL,
     bio TEXT NOT NULL DEFAULT '',
@@ -17,7 +22,7 @@ CREATE TABLE IF NOT EXISTS users (
     created_at BIGINT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS articles (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id ", $id, ",
     slug TEXT NOT NULL UNIQUE,
     title TEXT NOT NULL,
     description TEXT NOT NULL,
@@ -34,7 +39,7 @@ CREATE TABLE IF NOT EXISTS favorites (
     PRIMARY KEY (user_id, article_id)
 );
 CREATE TABLE IF NOT EXISTS notifications (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id ", $id, ",
     recipient_id BIGINT NOT NULL,
     actor_id BIGINT NOT NULL,
     article_id BIGINT NOT NULL,
@@ -51,82 +56,38 @@ CREATE TABLE IF NOT EXISTS worker_heartbeats (
     queue TEXT NOT NULL,
     seen_at BIGINT NOT NULL
 );
-";
+")
+    };
+}
 
-const POSTGRES: &str = "
-CREATE TABLE IF NOT EXISTS users (
-    id BIGSERIAL PRIMARY KEY,
-    email TEXT NOT NULL UNIQUE,
-    name TEXT NOT NULL,
-    bio TEXT NOT NULL DEFAULT '',
-    image TEXT NOT NULL DEFAULT '',
-    password_hash TEXT NOT NULL,
-    created_at BIGINT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS articles (
-    id BIGSERIAL PRIMARY KEY,
-    slug TEXT NOT NULL UNIQUE,
-    title TEXT NOT NULL,
-    description TEXT NOT NULL,
-    body TEXT NOT NULL,
-    author_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-    favorites_count BIGINT NOT NULL DEFAULT 0,
-    created_at BIGINT NOT NULL,
-    updated_at BIGINT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS favorites (
-    user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-    article_id BIGINT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
-    created_at BIGINT NOT NULL,
-    PRIMARY KEY (user_id, article_id)
-);
-CREATE TABLE IF NOT EXISTS notifications (
-    id BIGSERIAL PRIMARY KEY,
-    recipient_id BIGINT NOT NULL,
-    actor_id BIGINT NOT NULL,
-    article_id BIGINT NOT NULL,
-    kind TEXT NOT NULL,
-    enqueued_at BIGINT NOT NULL,
-    created_at BIGINT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS revoked_tokens (
-    jti TEXT PRIMARY KEY,
-    expires_at BIGINT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS worker_heartbeats (
-    worker_id TEXT PRIMARY KEY,
+const SQLITE: &str = app_tables!("INTEGER PRIMARY KEY AUTOINCREMENT");
+
+const POSTGRES: &str = app_tables!("BIGSERIAL PRIMARY KEY");
+
+/// The job table of the SQL queues, `$id` as in `app_tables!`.
+#[rustfmt::skip] // as `app_tables!`
+macro_rules! job_table {
+    ($id:literal) => {
+        concat!("
+CREATE TABLE IF NOT EXISTS jobs (
+    id ", $id, ",
     queue TEXT NOT NULL,
-    seen_at BIGINT NOT NULL
+    payload TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    enqueued_at BIGINT NOT NULL,
+    started_at BIGINT,
+    attempts BIGINT NOT NULL DEFAULT 0
 );
-";
+CREATE INDEX IF NOT EXISTS jobs_pending ON jobs (queue, status, id);
+")
+    };
+}
 
 /// The job table of the SQL queues (created in the queue's database).
-pub const JOBS_SQLITE: &str = "
-CREATE TABLE IF NOT EXISTS jobs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    queue TEXT NOT NULL,
-    payload TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'pending',
-    enqueued_at BIGINT NOT NULL,
-    started_at BIGINT,
-    attempts BIGINT NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS jobs_pending ON jobs (queue, status, id);
-";
+pub const JOBS_SQLITE: &str = job_table!("INTEGER PRIMARY KEY AUTOINCREMENT");
 
 /// See [`JOBS_SQLITE`].
-pub const JOBS_POSTGRES: &str = "
-CREATE TABLE IF NOT EXISTS jobs (
-    id BIGSERIAL PRIMARY KEY,
-    queue TEXT NOT NULL,
-    payload TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'pending',
-    enqueued_at BIGINT NOT NULL,
-    started_at BIGINT,
-    attempts BIGINT NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS jobs_pending ON jobs (queue, status, id);
-";
+pub const JOBS_POSTGRES: &str = job_table!("BIGSERIAL PRIMARY KEY");
 
 /// An arbitrary constant that names the migration lock on PostgreSQL.
 const PG_LOCK_KEY: i64 = 0x6f74_656c_6265;

@@ -79,6 +79,23 @@ async fn find(state: &AppState, slug: &str, viewer: i64) -> Result<Article, AppE
         .ok_or_else(|| AppError::NotFound(format!("article {slug:?} not found")))
 }
 
+/// The article `slug` as its author sees it, or 403 when `auth` is not the author (`action` names
+/// what was refused: "change", "delete").
+async fn find_own(
+    state: &AppState,
+    slug: &str,
+    auth: &AuthUser,
+    action: &str,
+) -> Result<Article, AppError> {
+    let article = find(state, slug, auth.id).await?;
+    if article.author_id != auth.id {
+        return Err(AppError::Forbidden(format!(
+            "only the author may {action} this article"
+        )));
+    }
+    Ok(article)
+}
+
 /// An article as seed 002 shows it.
 fn article_json(a: &Article) -> Value {
     json!({
@@ -223,12 +240,7 @@ pub async fn update(
     AppPath(slug): AppPath<String>,
     AppJson(input): AppJson<ArticleUpdate>,
 ) -> Result<Json<Value>, AppError> {
-    let article = find(&state, &slug, auth.id).await?;
-    if article.author_id != auth.id {
-        return Err(AppError::Forbidden(
-            "only the author may change this article".into(),
-        ));
-    }
+    let article = find_own(&state, &slug, &auth, "change").await?;
     let title = input.title.unwrap_or(article.title);
     let description = input.description.unwrap_or(article.description);
     let body = input.body.unwrap_or(article.body);
@@ -253,12 +265,7 @@ pub async fn delete(
     auth: AuthUser,
     AppPath(slug): AppPath<String>,
 ) -> Result<StatusCode, AppError> {
-    let article = find(&state, &slug, auth.id).await?;
-    if article.author_id != auth.id {
-        return Err(AppError::Forbidden(
-            "only the author may delete this article".into(),
-        ));
-    }
+    let article = find_own(&state, &slug, &auth, "delete").await?;
     articles::delete(&state.db, article.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -115,6 +115,7 @@ impl OtelConfig {
     /// Reads and validates the `OTEL_*` variables. `default_service` is used when
     /// `OTEL_SERVICE_NAME` is unset (web and worker get distinct names).
     pub fn from_env(env: &(impl Env + ?Sized), default_service: &str) -> Result<Self, EnvError> {
+        // Read in this order, so with several invalid values the first one here is reported.
         let disabled = boolean(env, "OTEL_SDK_DISABLED", false)?;
         let service_name = env
             .get("OTEL_SERVICE_NAME")
@@ -123,106 +124,13 @@ impl OtelConfig {
         let traces = parse_exporter(env, "OTEL_TRACES_EXPORTER")?;
         let metrics = parse_exporter(env, "OTEL_METRICS_EXPORTER")?;
         let logs = parse_exporter(env, "OTEL_LOGS_EXPORTER")?;
-        let protocol = match env.get("OTEL_EXPORTER_OTLP_PROTOCOL") {
-            None => OtlpProtocol::Grpc,
-            Some(raw) => match raw.trim() {
-                "grpc" => OtlpProtocol::Grpc,
-                "http/protobuf" => OtlpProtocol::HttpProtobuf,
-                _ => {
-                    return Err(EnvError::new(
-                        "OTEL_EXPORTER_OTLP_PROTOCOL",
-                        &raw,
-                        "unsupported protocol (http/json is not implemented by opentelemetry-otlp)",
-                        "use grpc or http/protobuf",
-                    ));
-                }
-            },
-        };
-        for var in [
-            "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
-            "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
-            "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL",
-        ] {
-            if let Some(raw) = env.get(var) {
-                return Err(EnvError::new(
-                    var,
-                    &raw,
-                    "per-signal protocols are not supported by target-app",
-                    "set OTEL_EXPORTER_OTLP_PROTOCOL for all signals instead",
-                ));
-            }
-        }
-        let gzip = match env.get("OTEL_EXPORTER_OTLP_COMPRESSION") {
-            None => false,
-            Some(raw) => match raw.trim() {
-                "gzip" => true,
-                "none" => false,
-                _ => {
-                    return Err(EnvError::new(
-                        "OTEL_EXPORTER_OTLP_COMPRESSION",
-                        &raw,
-                        "unsupported compression",
-                        "use gzip or none",
-                    ));
-                }
-            },
-        };
-        let processor = match env.get("TARGET_APP_SPAN_PROCESSOR") {
-            None => ProcessorKind::Batch,
-            Some(raw) => match raw.trim() {
-                "batch" => ProcessorKind::Batch,
-                "simple" => ProcessorKind::Simple,
-                _ => {
-                    return Err(EnvError::new(
-                        "TARGET_APP_SPAN_PROCESSOR",
-                        &raw,
-                        "unknown span processor",
-                        "use batch or simple",
-                    ));
-                }
-            },
-        };
+        let protocol = parse_protocol(env)?;
+        let gzip = parse_compression(env)?;
+        let processor = parse_processor(env)?;
         let batch = parse_batch(env)?;
-        let interval_ms: u64 = number(
-            env,
-            "OTEL_METRIC_EXPORT_INTERVAL",
-            60_000,
-            "set milliseconds, e.g. 60000",
-        )?;
-        if interval_ms == 0 {
-            return Err(EnvError::new(
-                "OTEL_METRIC_EXPORT_INTERVAL",
-                "0",
-                "must be positive",
-                "set milliseconds, e.g. 60000",
-            ));
-        }
-        let endpoint = env.get("OTEL_EXPORTER_OTLP_ENDPOINT");
-        if let Some(url) = endpoint
-            .as_ref()
-            .filter(|u| !(u.starts_with("http://") || u.starts_with("https://")))
-        {
-            return Err(EnvError::new(
-                "OTEL_EXPORTER_OTLP_ENDPOINT",
-                url,
-                "not an http(s) URL",
-                "use a URL such as http://127.0.0.1:4317",
-            ));
-        }
-        if let Some(raw) = env.get("OTEL_PROPAGATORS") {
-            let ok = raw
-                .split(',')
-                .map(str::trim)
-                .all(|p| p == "tracecontext" || p == "baggage");
-            if !ok {
-                return Err(EnvError::new(
-                    "OTEL_PROPAGATORS",
-                    &raw,
-                    "only tracecontext and baggage are supported",
-                    "use tracecontext (the default)",
-                ));
-            }
-        }
+        let metric_export_interval = parse_metric_export_interval(env)?;
+        let endpoint = parse_endpoint(env)?;
+        check_propagators(env)?;
         Ok(Self {
             disabled,
             service_name,
@@ -234,7 +142,7 @@ impl OtelConfig {
             gzip,
             processor,
             batch,
-            metric_export_interval: Duration::from_millis(interval_ms),
+            metric_export_interval,
             endpoint,
         })
     }
@@ -245,20 +153,149 @@ impl OtelConfig {
     }
 }
 
-fn parse_exporter(env: &(impl Env + ?Sized), var: &str) -> Result<ExporterKind, EnvError> {
+/// `var` as one of the `words` (trimmed, exact), or `default` when unset; any other value is an
+/// error with `reason` and `fix`.
+fn choice<T: Copy>(
+    env: &(impl Env + ?Sized),
+    var: &str,
+    default: T,
+    words: &[(&str, T)],
+    reason: &str,
+    fix: &str,
+) -> Result<T, EnvError> {
     match env.get(var) {
-        None => Ok(ExporterKind::Otlp),
-        Some(raw) => match raw.trim() {
-            "otlp" => Ok(ExporterKind::Otlp),
-            "none" => Ok(ExporterKind::None),
-            _ => Err(EnvError::new(
+        None => Ok(default),
+        Some(raw) => words
+            .iter()
+            .find(|(word, _)| *word == raw.trim())
+            .map(|&(_, value)| value)
+            .ok_or_else(|| EnvError::new(var, &raw, reason, fix)),
+    }
+}
+
+/// `OTEL_{TRACES,METRICS,LOGS}_EXPORTER` (default `otlp`).
+fn parse_exporter(env: &(impl Env + ?Sized), var: &str) -> Result<ExporterKind, EnvError> {
+    choice(
+        env,
+        var,
+        ExporterKind::Otlp,
+        &[("otlp", ExporterKind::Otlp), ("none", ExporterKind::None)],
+        "unsupported exporter",
+        "use otlp or none",
+    )
+}
+
+/// `OTEL_EXPORTER_OTLP_PROTOCOL` (default `grpc`), for all signals: the per-signal
+/// `OTEL_EXPORTER_OTLP_*_PROTOCOL` variables are refused rather than ignored.
+fn parse_protocol(env: &(impl Env + ?Sized)) -> Result<OtlpProtocol, EnvError> {
+    let protocol = choice(
+        env,
+        "OTEL_EXPORTER_OTLP_PROTOCOL",
+        OtlpProtocol::Grpc,
+        &[
+            ("grpc", OtlpProtocol::Grpc),
+            ("http/protobuf", OtlpProtocol::HttpProtobuf),
+        ],
+        "unsupported protocol (http/json is not implemented by opentelemetry-otlp)",
+        "use grpc or http/protobuf",
+    )?;
+    for var in [
+        "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+        "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
+        "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL",
+    ] {
+        if let Some(raw) = env.get(var) {
+            return Err(EnvError::new(
                 var,
                 &raw,
-                "unsupported exporter",
-                "use otlp or none",
-            )),
-        },
+                "per-signal protocols are not supported by target-app",
+                "set OTEL_EXPORTER_OTLP_PROTOCOL for all signals instead",
+            ));
+        }
     }
+    Ok(protocol)
+}
+
+/// `OTEL_EXPORTER_OTLP_COMPRESSION`: true for `gzip`, false for `none` or unset.
+fn parse_compression(env: &(impl Env + ?Sized)) -> Result<bool, EnvError> {
+    choice(
+        env,
+        "OTEL_EXPORTER_OTLP_COMPRESSION",
+        false,
+        &[("gzip", true), ("none", false)],
+        "unsupported compression",
+        "use gzip or none",
+    )
+}
+
+/// `TARGET_APP_SPAN_PROCESSOR` (default `batch`).
+fn parse_processor(env: &(impl Env + ?Sized)) -> Result<ProcessorKind, EnvError> {
+    choice(
+        env,
+        "TARGET_APP_SPAN_PROCESSOR",
+        ProcessorKind::Batch,
+        &[
+            ("batch", ProcessorKind::Batch),
+            ("simple", ProcessorKind::Simple),
+        ],
+        "unknown span processor",
+        "use batch or simple",
+    )
+}
+
+/// `OTEL_METRIC_EXPORT_INTERVAL` in ms (default 60000, positive).
+fn parse_metric_export_interval(env: &(impl Env + ?Sized)) -> Result<Duration, EnvError> {
+    let interval_ms: u64 = number(
+        env,
+        "OTEL_METRIC_EXPORT_INTERVAL",
+        60_000,
+        "set milliseconds, e.g. 60000",
+    )?;
+    if interval_ms == 0 {
+        return Err(EnvError::new(
+            "OTEL_METRIC_EXPORT_INTERVAL",
+            "0",
+            "must be positive",
+            "set milliseconds, e.g. 60000",
+        ));
+    }
+    Ok(Duration::from_millis(interval_ms))
+}
+
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` when set: an http(s) URL, kept as given.
+fn parse_endpoint(env: &(impl Env + ?Sized)) -> Result<Option<String>, EnvError> {
+    let endpoint = env.get("OTEL_EXPORTER_OTLP_ENDPOINT");
+    if let Some(url) = endpoint
+        .as_ref()
+        .filter(|u| !(u.starts_with("http://") || u.starts_with("https://")))
+    {
+        return Err(EnvError::new(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            url,
+            "not an http(s) URL",
+            "use a URL such as http://127.0.0.1:4317",
+        ));
+    }
+    Ok(endpoint)
+}
+
+/// `OTEL_PROPAGATORS`: only checked (the app always propagates W3C trace context).
+fn check_propagators(env: &(impl Env + ?Sized)) -> Result<(), EnvError> {
+    if let Some(raw) = env.get("OTEL_PROPAGATORS") {
+        let ok = raw
+            .split(',')
+            .map(str::trim)
+            .all(|p| p == "tracecontext" || p == "baggage");
+        if !ok {
+            return Err(EnvError::new(
+                "OTEL_PROPAGATORS",
+                &raw,
+                "only tracecontext and baggage are supported",
+                "use tracecontext (the default)",
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn parse_sampler(env: &(impl Env + ?Sized)) -> Result<SamplerConfig, EnvError> {

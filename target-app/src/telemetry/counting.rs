@@ -5,13 +5,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use opentelemetry::Context;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::logs::{LogBatch, LogExporter};
 use opentelemetry_sdk::metrics::Temporality;
 use opentelemetry_sdk::metrics::data::ResourceMetrics;
 use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
-use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
+use opentelemetry_sdk::trace::{SpanData, SpanExporter, SpanProcessor};
 use serde::Serialize;
 
 /// Counters of one signal.
@@ -100,27 +99,40 @@ impl<P> CountingSpanProcessor<P> {
     }
 }
 
-impl<P: SpanProcessor> SpanProcessor for CountingSpanProcessor<P> {
-    fn on_start(&self, span: &mut Span, cx: &Context) {
-        self.inner.on_start(span, cx);
-    }
+/// The [`SpanProcessor`] methods other than `on_end`, passed straight to the `inner` processor
+/// of a wrapper that only counts or changes spans as they end (this one and
+/// [`super::mask::MaskingSpanProcessor`]).
+macro_rules! forward_to_inner_processor {
+    () => {
+        fn on_start(&self, span: &mut opentelemetry_sdk::trace::Span, cx: &opentelemetry::Context) {
+            self.inner.on_start(span, cx);
+        }
 
+        fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult {
+            self.inner.force_flush()
+        }
+
+        fn shutdown_with_timeout(
+            &self,
+            timeout: std::time::Duration,
+        ) -> opentelemetry_sdk::error::OTelSdkResult {
+            self.inner.shutdown_with_timeout(timeout)
+        }
+
+        fn set_resource(&mut self, resource: &opentelemetry_sdk::Resource) {
+            self.inner.set_resource(resource);
+        }
+    };
+}
+pub(crate) use forward_to_inner_processor;
+
+impl<P: SpanProcessor> SpanProcessor for CountingSpanProcessor<P> {
     fn on_end(&self, span: SpanData) {
         self.counters.add_produced(1);
         self.inner.on_end(span);
     }
 
-    fn force_flush(&self) -> OTelSdkResult {
-        self.inner.force_flush()
-    }
-
-    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
-        self.inner.shutdown_with_timeout(timeout)
-    }
-
-    fn set_resource(&mut self, resource: &opentelemetry_sdk::Resource) {
-        self.inner.set_resource(resource);
-    }
+    forward_to_inner_processor!();
 }
 
 /// Counts exported and failed items of any exporter.
@@ -137,19 +149,27 @@ impl<E> Counting<E> {
     }
 }
 
+/// `export` (an export of `n` items by the inner exporter), recording its outcome in `counters`
+/// when it completes.
+fn count_export(
+    counters: &Arc<SignalCounters>,
+    n: u64,
+    export: impl std::future::Future<Output = OTelSdkResult> + Send,
+) -> impl std::future::Future<Output = OTelSdkResult> + Send {
+    let counters = counters.clone();
+    async move {
+        let result = export.await;
+        counters.record_export(n, result.is_ok());
+        result
+    }
+}
+
 impl<E: SpanExporter> SpanExporter for Counting<E> {
     fn export(
         &self,
         batch: Vec<SpanData>,
     ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
-        let n = batch.len() as u64;
-        let counters = self.counters.clone();
-        let fut = self.inner.export(batch);
-        async move {
-            let result = fut.await;
-            counters.record_export(n, result.is_ok());
-            result
-        }
+        count_export(&self.counters, batch.len() as u64, self.inner.export(batch))
     }
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
@@ -171,13 +191,7 @@ impl<E: LogExporter> LogExporter for Counting<E> {
         batch: LogBatch<'_>,
     ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
         let n = batch.iter().count() as u64;
-        let counters = self.counters.clone();
-        let fut = self.inner.export(batch);
-        async move {
-            let result = fut.await;
-            counters.record_export(n, result.is_ok());
-            result
-        }
+        count_export(&self.counters, n, self.inner.export(batch))
     }
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
@@ -195,13 +209,7 @@ impl<E: PushMetricExporter> PushMetricExporter for Counting<E> {
         metrics: &ResourceMetrics,
     ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
         self.counters.add_produced(1);
-        let counters = self.counters.clone();
-        let fut = self.inner.export(metrics);
-        async move {
-            let result = fut.await;
-            counters.record_export(1, result.is_ok());
-            result
-        }
+        count_export(&self.counters, 1, self.inner.export(metrics))
     }
 
     fn force_flush(&self) -> OTelSdkResult {

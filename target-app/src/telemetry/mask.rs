@@ -2,15 +2,13 @@
 //! span name and log record before anything is exported.
 
 use std::borrow::Cow;
-use std::time::Duration;
 
 use opentelemetry::logs::{AnyValue, LogRecord, Logger, LoggerProvider, Severity};
-use opentelemetry::{Array, Context, InstrumentationScope, Key, KeyValue, StringValue, Value};
-use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry::{Array, InstrumentationScope, Key, KeyValue, StringValue, Value};
 use opentelemetry_sdk::logs::{SdkLogRecord, SdkLogger, SdkLoggerProvider};
-use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
+use opentelemetry_sdk::trace::{SpanData, SpanProcessor};
 
-use super::counting::SignalCounters;
+use super::counting::{SignalCounters, forward_to_inner_processor};
 
 fn is_local(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-')
@@ -151,26 +149,12 @@ pub fn mask_span(span: &mut SpanData) {
 }
 
 impl<P: SpanProcessor> SpanProcessor for MaskingSpanProcessor<P> {
-    fn on_start(&self, span: &mut Span, cx: &Context) {
-        self.inner.on_start(span, cx);
-    }
-
     fn on_end(&self, mut span: SpanData) {
         mask_span(&mut span);
         self.inner.on_end(span);
     }
 
-    fn force_flush(&self) -> OTelSdkResult {
-        self.inner.force_flush()
-    }
-
-    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
-        self.inner.shutdown_with_timeout(timeout)
-    }
-
-    fn set_resource(&mut self, resource: &opentelemetry_sdk::Resource) {
-        self.inner.set_resource(resource);
-    }
+    forward_to_inner_processor!();
 }
 
 /// A logger provider whose log records mask emails as their body and attributes are set, so no

@@ -100,85 +100,44 @@ impl Telemetry {
     pub fn build(config: OtelConfig, test: &TestExporters) -> anyhow::Result<Self> {
         let counters = Counters::default();
         if config.disabled {
-            let dispatch = subscriber(None, None);
-            return Ok(Self {
-                config,
-                tracer_provider: None,
-                logger_provider: None,
-                meter_provider: None,
-                counters,
-                dispatch,
-            });
+            return Ok(Self::assemble(config, None, None, None, counters));
         }
-        let resource = Resource::builder()
-            .with_service_name(config.service_name.clone())
-            .with_attributes([
-                KeyValue::new("service.version", env!("CARGO_PKG_VERSION")),
-                KeyValue::new("process.pid", i64::from(std::process::id())),
-            ])
-            .build();
+        let resource = resource(&config);
+        let tracer_provider = traces(&config, test, &resource, &counters)?;
+        let logger_provider = logs(&config, test, &resource, &counters)?;
+        let meter_provider = metrics(&config, test, resource, &counters)?;
+        Ok(Self::assemble(
+            config,
+            tracer_provider,
+            logger_provider,
+            meter_provider,
+            counters,
+        ))
+    }
 
-        let tracer_provider = match (&test.spans, config.traces) {
-            (Some(exporter), _) => Some(tracer_provider(
-                &config,
-                resource.clone(),
-                SimpleSpanProcessor::new(Counting::new(exporter.clone(), counters.spans.clone())),
-                &counters,
-            )),
-            (None, ExporterKind::Otlp) => {
-                Some(otlp_tracer_provider(&config, resource.clone(), &counters)?)
-            }
-            (None, ExporterKind::None) => None,
-        };
-        let logger_provider = match (&test.logs, config.logs) {
-            (Some(exporter), _) => Some(
-                SdkLoggerProvider::builder()
-                    .with_resource(resource.clone())
-                    .with_simple_exporter(Counting::new(exporter.clone(), counters.logs.clone()))
-                    .build(),
-            ),
-            (None, ExporterKind::Otlp) => {
-                let exporter = otlp_log_exporter(&config)?;
-                let processor =
-                    BatchLogProcessor::builder(Counting::new(exporter, counters.logs.clone()))
-                        .build();
-                Some(
-                    SdkLoggerProvider::builder()
-                        .with_resource(resource.clone())
-                        .with_log_processor(processor)
-                        .build(),
-                )
-            }
-            (None, ExporterKind::None) => None,
-        };
-        let meter_provider = match (&test.metrics, config.metrics) {
-            (Some(exporter), _) => Some(meter_provider(
-                resource,
-                Counting::new(exporter.clone(), counters.metrics.clone()),
-                config.metric_export_interval,
-            )),
-            (None, ExporterKind::Otlp) => Some(meter_provider(
-                resource,
-                Counting::new(otlp_metric_exporter(&config)?, counters.metrics.clone()),
-                config.metric_export_interval,
-            )),
-            (None, ExporterKind::None) => None,
-        };
-
+    /// The pipeline of these providers (none when disabled), with the `tracing` subscriber that
+    /// feeds them.
+    fn assemble(
+        config: OtelConfig,
+        tracer_provider: Option<SdkTracerProvider>,
+        logger_provider: Option<SdkLoggerProvider>,
+        meter_provider: Option<SdkMeterProvider>,
+        counters: Counters,
+    ) -> Self {
         let dispatch = subscriber(
             tracer_provider.as_ref().map(|p| p.tracer("target-app")),
             logger_provider
                 .as_ref()
                 .map(|p| MaskingLoggerProvider::new(p.clone(), counters.logs.clone())),
         );
-        Ok(Self {
+        Self {
             config,
             tracer_provider,
             logger_provider,
             meter_provider,
             counters,
             dispatch,
-        })
+        }
     }
 
     /// True when the SDK is enabled (at least potentially producing telemetry).
@@ -344,6 +303,92 @@ where
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_filter(filter)
+}
+
+/// The resource of every signal: the service name, version and process id.
+fn resource(config: &OtelConfig) -> Resource {
+    Resource::builder()
+        .with_service_name(config.service_name.clone())
+        .with_attributes([
+            KeyValue::new("service.version", env!("CARGO_PKG_VERSION")),
+            KeyValue::new("process.pid", i64::from(std::process::id())),
+        ])
+        .build()
+}
+
+/// The tracer provider: a test exporter (simple processor) if given, else OTLP unless
+/// `OTEL_TRACES_EXPORTER=none`.
+fn traces(
+    config: &OtelConfig,
+    test: &TestExporters,
+    resource: &Resource,
+    counters: &Counters,
+) -> anyhow::Result<Option<SdkTracerProvider>> {
+    Ok(match (&test.spans, config.traces) {
+        (Some(exporter), _) => Some(tracer_provider(
+            config,
+            resource.clone(),
+            SimpleSpanProcessor::new(Counting::new(exporter.clone(), counters.spans.clone())),
+            counters,
+        )),
+        (None, ExporterKind::Otlp) => {
+            Some(otlp_tracer_provider(config, resource.clone(), counters)?)
+        }
+        (None, ExporterKind::None) => None,
+    })
+}
+
+/// The logger provider: a test exporter (simple processor) if given, else OTLP through the
+/// batch log processor unless `OTEL_LOGS_EXPORTER=none`.
+fn logs(
+    config: &OtelConfig,
+    test: &TestExporters,
+    resource: &Resource,
+    counters: &Counters,
+) -> anyhow::Result<Option<SdkLoggerProvider>> {
+    Ok(match (&test.logs, config.logs) {
+        (Some(exporter), _) => Some(
+            SdkLoggerProvider::builder()
+                .with_resource(resource.clone())
+                .with_simple_exporter(Counting::new(exporter.clone(), counters.logs.clone()))
+                .build(),
+        ),
+        (None, ExporterKind::Otlp) => {
+            let exporter = otlp_log_exporter(config)?;
+            let processor =
+                BatchLogProcessor::builder(Counting::new(exporter, counters.logs.clone())).build();
+            Some(
+                SdkLoggerProvider::builder()
+                    .with_resource(resource.clone())
+                    .with_log_processor(processor)
+                    .build(),
+            )
+        }
+        (None, ExporterKind::None) => None,
+    })
+}
+
+/// The meter provider: a test exporter if given, else OTLP unless `OTEL_METRICS_EXPORTER=none`;
+/// either way read every `OTEL_METRIC_EXPORT_INTERVAL`.
+fn metrics(
+    config: &OtelConfig,
+    test: &TestExporters,
+    resource: Resource,
+    counters: &Counters,
+) -> anyhow::Result<Option<SdkMeterProvider>> {
+    Ok(match (&test.metrics, config.metrics) {
+        (Some(exporter), _) => Some(meter_provider(
+            resource,
+            Counting::new(exporter.clone(), counters.metrics.clone()),
+            config.metric_export_interval,
+        )),
+        (None, ExporterKind::Otlp) => Some(meter_provider(
+            resource,
+            Counting::new(otlp_metric_exporter(config)?, counters.metrics.clone()),
+            config.metric_export_interval,
+        )),
+        (None, ExporterKind::None) => None,
+    })
 }
 
 fn sampler(config: &SamplerConfig) -> Sampler {

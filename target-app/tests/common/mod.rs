@@ -11,6 +11,8 @@ use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt as _;
 use serde_json::Value;
 use target_app::config::Config;
+use target_app::telemetry::config::OtelConfig;
+use target_app::telemetry::{self, Telemetry, TestExporters};
 use tower::ServiceExt as _;
 
 /// PostgreSQL used by the tests (`TEST_POSTGRES_URL`, default: the machine's local server).
@@ -174,15 +176,38 @@ pub fn assert_error(status: StatusCode, body: &Value, expected: StatusCode) -> S
     error["message"].as_str().unwrap().to_string()
 }
 
+/// The access token of a register or login response.
+pub fn access_token(json: &Value) -> String {
+    json["token"]["access_token"].as_str().unwrap().to_string()
+}
+
 /// Registers a user and returns `(id, token)`.
 pub async fn register(app: &Router, email: &str) -> (i64, String) {
     let body = format!(r#"{{"email":"{email}","name":"user","password":"correct horse"}}"#);
     let (status, json) = call(app, "POST", "/api/register", None, Some(&body)).await;
     assert_eq!(status, StatusCode::CREATED, "{json}");
-    (
-        json["user"]["id"].as_i64().unwrap(),
-        json["token"]["access_token"].as_str().unwrap().to_string(),
-    )
+    (json["user"]["id"].as_i64().unwrap(), access_token(&json))
+}
+
+/// `POST /api/articles` with `body`, as the holder of `token` (or anonymously).
+pub async fn post_article(app: &Router, token: Option<&str>, body: &str) -> (StatusCode, Value) {
+    call(app, "POST", "/api/articles", token, Some(body)).await
+}
+
+/// Initialises the process-wide telemetry from `vars`, exporting to `exporters`. Built on the
+/// blocking pool, as `target_app::run` does (not on a runtime worker thread).
+pub async fn init_telemetry(
+    vars: &[(&str, &str)],
+    default_service: &str,
+    exporters: TestExporters,
+) -> &'static Telemetry {
+    let otel = OtelConfig::from_env(vars, default_service).unwrap();
+    tokio::task::spawn_blocking(move || {
+        telemetry::init_global(|| Telemetry::build(otel, &exporters))
+    })
+    .await
+    .unwrap()
+    .unwrap()
 }
 
 /// Polls `check` every 20 ms until it returns true or `timeout` passes.
