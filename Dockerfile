@@ -21,6 +21,7 @@ COPY Cargo.toml Cargo.lock ./
 COPY harness harness
 COPY target-app target-app
 COPY benches benches
+COPY latency latency
 RUN cargo build --release --locked -p harness -p target-app
 
 FROM debian:bookworm-slim

@@ -31,9 +31,8 @@ pub struct JobStats {
     duration_us: std::sync::Mutex<Histogram<u64>>,
 }
 
-fn latency_histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, 60_000_000, 3).expect("static histogram bounds")
-}
+/// The harness's latency histogram (µs, 1 µs to 60 s, 3 significant digits).
+use otelbench_latency::histogram as latency_histogram;
 
 fn summary(h: &std::sync::Mutex<Histogram<u64>>) -> LatencySummary {
     let h = h.lock().unwrap_or_else(std::sync::PoisonError::into_inner);

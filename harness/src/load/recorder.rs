@@ -7,10 +7,9 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 
-/// HdrHistogram in µs from 1 µs to 60 s with 3 significant digits.
-pub fn histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, 60_000_000, 3).expect("static histogram bounds")
-}
+/// HdrHistogram in µs from 1 µs to 60 s with 3 significant digits (the workspace's one
+/// latency histogram, shared with the built-in target's worker).
+pub use otelbench_latency::histogram;
 
 /// Per request name.
 #[derive(Debug, Clone)]

@@ -238,7 +238,8 @@ fn check_search(p: &mut Problems, s: &SearchSpec, line: Option<usize>) -> Search
 /// `[slo]` with its defaults: a p99 bound the histograms can hold, shares from 0% to 100%.
 fn check_slo(p: &mut Problems, slo: &SloSpec, line: Option<usize>) -> Slo {
     // The latency histograms hold up to 60 s.
-    if !(slo.p99_ms > 0.0 && slo.p99_ms <= 60_000.0) {
+    let highest_ms = otelbench_latency::HIGHEST_US as f64 / 1e3;
+    if !(slo.p99_ms > 0.0 && slo.p99_ms <= highest_ms) {
         p.push(
             line,
             "slo.p99_ms",
