@@ -74,6 +74,49 @@ pub struct RunCollector {
     http: String,
 }
 
+/// rotel-agent's command line (behind the placement prefix `pin`): its OTLP receivers on
+/// `ports` (gRPC, HTTP), its exporter (OTLP to `sink`, else the blackhole), and a pid and a log
+/// file of its own in the temporary directory.
+fn rotel_argv(
+    binary: &Path,
+    pin: &[String],
+    ports: (u16, u16),
+    sink: Option<&Sink>,
+) -> Vec<String> {
+    let (grpc_port, http_port) = ports;
+    let mut argv: Vec<String> = pin.to_vec();
+    argv.push(binary.display().to_string());
+    argv.extend(
+        [
+            "start",
+            "--otlp-grpc-endpoint",
+            &format!("127.0.0.1:{grpc_port}"),
+            "--otlp-http-endpoint",
+            &format!("127.0.0.1:{http_port}"),
+        ]
+        .map(String::from),
+    );
+    match sink {
+        Some(s) => argv.extend(
+            [
+                "--exporter",
+                "otlp",
+                "--otlp-exporter-endpoint",
+                &s.grpc_endpoint(),
+            ]
+            .map(String::from),
+        ),
+        None => argv.extend(["--exporter", "blackhole"].map(String::from)),
+    }
+    let files = std::env::temp_dir();
+    let tag = format!("otelbench-rotel-{}-{grpc_port}", std::process::id());
+    argv.push("--pid-file".into());
+    argv.push(files.join(format!("{tag}.pid")).display().to_string());
+    argv.push("--log-file".into());
+    argv.push(files.join(format!("{tag}.log")).display().to_string());
+    argv
+}
+
 impl RunCollector {
     /// Starts the collector for one run of a variant playing `fault`. `rotel` is the resolved
     /// rotel-agent, `pin` the placement prefix of the target's processes.
@@ -84,23 +127,7 @@ impl RunCollector {
         pin: &[String],
     ) -> anyhow::Result<Self> {
         match spec {
-            CollectorSpec::Embedded { .. } => {
-                let sink = Sink::start(SinkOptions {
-                    background: true,
-                    fault,
-                    ..SinkOptions::default()
-                })?;
-                // A flapping collector's returns are judged only while the target runs.
-                sink.stats().judge_returns(false);
-                Ok(Self {
-                    kind: "embedded",
-                    fault,
-                    grpc: sink.grpc_endpoint(),
-                    http: sink.http_endpoint(),
-                    sink: Some(sink),
-                    rotel: None,
-                })
-            }
+            CollectorSpec::Embedded { .. } => Self::embedded(fault),
             CollectorSpec::External { endpoint } => Ok(Self {
                 kind: "external",
                 fault: None,
@@ -111,68 +138,64 @@ impl RunCollector {
             }),
             CollectorSpec::Rotel { forward, .. } => {
                 let binary = rotel.context("rotel-agent was not resolved")?;
-                let sink = if *forward {
-                    Some(Sink::start(SinkOptions {
-                        background: true,
-                        ..SinkOptions::default()
-                    })?)
-                } else {
-                    None
-                };
-                let (grpc_port, http_port) = (free_port()?, free_port()?);
-                let mut argv: Vec<String> = pin.to_vec();
-                argv.push(binary.display().to_string());
-                argv.extend(
-                    [
-                        "start",
-                        "--otlp-grpc-endpoint",
-                        &format!("127.0.0.1:{grpc_port}"),
-                        "--otlp-http-endpoint",
-                        &format!("127.0.0.1:{http_port}"),
-                    ]
-                    .map(String::from),
-                );
-                match &sink {
-                    Some(s) => argv.extend(
-                        [
-                            "--exporter",
-                            "otlp",
-                            "--otlp-exporter-endpoint",
-                            &s.grpc_endpoint(),
-                        ]
-                        .map(String::from),
-                    ),
-                    None => argv.extend(["--exporter", "blackhole"].map(String::from)),
-                }
-                let files = std::env::temp_dir();
-                let tag = format!("otelbench-rotel-{}-{grpc_port}", std::process::id());
-                argv.push("--pid-file".into());
-                argv.push(files.join(format!("{tag}.pid")).display().to_string());
-                argv.push("--log-file".into());
-                argv.push(files.join(format!("{tag}.log")).display().to_string());
-                let env: BTreeMap<String, String> = ["PATH", "HOME", "LANG", "TMPDIR"]
-                    .into_iter()
-                    .filter_map(|k| std::env::var(k).ok().map(|v| (k.to_string(), v)))
-                    .collect();
-                let mut proc = Proc::spawn(PROCESS, &argv, &env, None)?;
-                if let Err(e) = wait_listening(&mut proc, &[grpc_port, http_port]).await {
-                    let _ = proc.stop(STOP_GRACE).await;
-                    return Err(e);
-                }
-                Ok(Self {
-                    kind: if sink.is_some() {
-                        "rotel+sink"
-                    } else {
-                        "rotel"
-                    },
-                    fault: None,
-                    sink,
-                    rotel: Some(proc),
-                    grpc: format!("http://127.0.0.1:{grpc_port}"),
-                    http: format!("http://127.0.0.1:{http_port}"),
-                })
+                Self::rotel(binary, *forward, pin).await
             }
         }
+    }
+
+    /// The embedded sink, playing `fault`.
+    fn embedded(fault: Option<Fault>) -> anyhow::Result<Self> {
+        let sink = Sink::start(SinkOptions {
+            background: true,
+            fault,
+            ..SinkOptions::default()
+        })?;
+        // A flapping collector's returns are judged only while the target runs.
+        sink.stats().judge_returns(false);
+        Ok(Self {
+            kind: "embedded",
+            fault,
+            grpc: sink.grpc_endpoint(),
+            http: sink.http_endpoint(),
+            sink: Some(sink),
+            rotel: None,
+        })
+    }
+
+    /// rotel-agent on two free ports, forwarding to an embedded sink (which counts what
+    /// arrives) or to its blackhole; ready once both ports listen.
+    async fn rotel(binary: &Path, forward: bool, pin: &[String]) -> anyhow::Result<Self> {
+        let sink = if forward {
+            Some(Sink::start(SinkOptions {
+                background: true,
+                ..SinkOptions::default()
+            })?)
+        } else {
+            None
+        };
+        let (grpc_port, http_port) = (free_port()?, free_port()?);
+        let argv = rotel_argv(binary, pin, (grpc_port, http_port), sink.as_ref());
+        let env: BTreeMap<String, String> = ["PATH", "HOME", "LANG", "TMPDIR"]
+            .into_iter()
+            .filter_map(|k| std::env::var(k).ok().map(|v| (k.to_string(), v)))
+            .collect();
+        let mut proc = Proc::spawn(PROCESS, &argv, &env, None)?;
+        if let Err(e) = wait_listening(&mut proc, &[grpc_port, http_port]).await {
+            let _ = proc.stop(STOP_GRACE).await;
+            return Err(e);
+        }
+        Ok(Self {
+            kind: if sink.is_some() {
+                "rotel+sink"
+            } else {
+                "rotel"
+            },
+            fault: None,
+            sink,
+            rotel: Some(proc),
+            grpc: format!("http://127.0.0.1:{grpc_port}"),
+            http: format!("http://127.0.0.1:{http_port}"),
+        })
     }
 
     /// The endpoint the target exports to.

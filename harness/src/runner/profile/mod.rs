@@ -231,13 +231,7 @@ fn summarize(
     let merged = attribution::merge_folded(g.folded.iter().map(String::as_str));
     let slug = slug(&variant.name);
     std::fs::write(dir.join(format!("{slug}.folded")), &merged)?;
-    let per_request = |us: f64| {
-        if g.requests == 0 {
-            0.0
-        } else {
-            us / g.requests as f64
-        }
-    };
+    let per_request = |us: f64| crate::stats::ratio::per(us, g.requests);
     let mut p = VariantProfile {
         variant: variant.name.clone(),
         runs: g.runs,
