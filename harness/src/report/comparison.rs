@@ -1,10 +1,10 @@
 //! The CI gate's summary: NEW against BASE per variant and metric, as a document (printed on the
 //! terminal and written as Markdown for a pull-request comment).
 
-use super::document::{Block, Document, Inline, Section, Table, cell, para, text};
+use super::document::{Block, Document, Inline, Section, cell, para, table, text};
 use super::format;
 use crate::scenario::ab::AbPlan;
-use crate::stats::compare::{self, Comparison, Mismatch, Outcome};
+use crate::stats::compare::{self, Comparison, Mismatch, Outcome, Row};
 use crate::stats::metrics;
 
 /// The document for `c`, decided with `strict`; `base` and `new` name the files.
@@ -55,59 +55,9 @@ pub fn ab_section(plan: &AbPlan, judged: &Result<Comparison, Mismatch>) -> Secti
 /// The verdict, the gate, the warnings and the table of `c`; `base` and `new` say what the two
 /// sides are: a label and a path.
 fn blocks(c: &Comparison, strict: bool, base: (&str, &str), new: (&str, &str)) -> Vec<Block> {
-    let outcome = c.outcome(strict);
-    let gated: Vec<String> = {
-        let mut g: Vec<String> = c
-            .rows
-            .iter()
-            .filter(|r| r.gated)
-            .map(|r| {
-                format!(
-                    "{} {}",
-                    r.metric,
-                    format::limit(&r.metric, r.stats.threshold)
-                )
-            })
-            .collect();
-        g.sort();
-        g.dedup();
-        g
-    };
-    let regressions: Vec<String> = c
-        .rows
-        .iter()
-        .filter(|r| r.gated && r.stats.verdict == crate::results::Verdict::Regression)
-        .map(|r| format!("{} {}", r.variant, r.metric))
-        .collect();
-    let verdict = match outcome {
-        Outcome::Pass => {
-            Inline::Strong("PASS: no gated metric regressed beyond its threshold".into())
-        }
-        Outcome::Fail if regressions.is_empty() => Inline::Strong(
-            "FAIL (strict): a gated metric is inconclusive or has too few runs".into(),
-        ),
-        Outcome::Fail => Inline::Strong(format!("FAIL: regression in {}", regressions.join(", "))),
-    };
     let mut blocks = vec![
-        Block::Paragraph(vec![verdict]),
-        Block::Paragraph(vec![
-            text(base.0),
-            Inline::Code(base.1.to_string()),
-            text(", "),
-            text(new.0),
-            Inline::Code(new.1.to_string()),
-            text(format!(
-                ". Gate: {}{}. A gated metric fails only when its whole confidence interval (95%, \
-                 or the level shown beside it) lies beyond the threshold; \"Detectable\" is the \
-                 smallest change that would have failed it with this interval's width.",
-                gated.join(", "),
-                if strict {
-                    " (strict: inconclusive fails too)"
-                } else {
-                    ""
-                }
-            )),
-        ]),
+        Block::Paragraph(vec![verdict(c, strict)]),
+        sides(c, strict, base, new),
     ];
     if let Some(m) = &c.speed {
         blocks.push(para(format!(
@@ -124,50 +74,110 @@ fn blocks(c: &Comparison, strict: bool, base: (&str, &str), new: (&str, &str)) -
                 .collect(),
         ));
     }
-    let rows: Vec<Vec<Vec<String>>> = c
+    blocks.push(rows_table(c));
+    blocks
+}
+
+/// PASS or FAIL, and for a regression which ones.
+fn verdict(c: &Comparison, strict: bool) -> Inline {
+    let regressions: Vec<String> = c
         .rows
         .iter()
+        .filter(|r| r.gated && r.stats.verdict == crate::results::Verdict::Regression)
+        .map(|r| format!("{} {}", r.variant, r.metric))
+        .collect();
+    match c.outcome(strict) {
+        Outcome::Pass => {
+            Inline::Strong("PASS: no gated metric regressed beyond its threshold".into())
+        }
+        Outcome::Fail if regressions.is_empty() => Inline::Strong(
+            "FAIL (strict): a gated metric is inconclusive or has too few runs".into(),
+        ),
+        Outcome::Fail => Inline::Strong(format!("FAIL: regression in {}", regressions.join(", "))),
+    }
+}
+
+/// The gated metrics with their thresholds, sorted, each once.
+fn gated(c: &Comparison) -> Vec<String> {
+    let mut g: Vec<String> = c
+        .rows
+        .iter()
+        .filter(|r| r.gated)
         .map(|r| {
-            let s = &r.stats;
-            vec![
-                cell(r.variant.clone()),
-                cell(format!(
-                    "{}{}",
-                    metrics::lookup(&r.metric).map_or(r.metric.as_str(), |d| d.label),
-                    if r.gated { " (gated)" } else { "" }
-                )),
-                cell(format::value(&r.metric, s.baseline_median)),
-                cell(format::value(&r.metric, s.median)),
-                cell(s.ratio.map_or_else(|| "–".to_string(), format::change)),
-                cell(format::ci(s).unwrap_or_else(|| "–".into())),
-                cell(format::mark(s.verdict)),
-                cell(
-                    compare::detectable(r)
-                        .filter(|_| r.gated)
-                        .map_or_else(|| "–".to_string(), |d| format::limit(&r.metric, d)),
-                ),
-            ]
+            format!(
+                "{} {}",
+                r.metric,
+                format::limit(&r.metric, r.stats.threshold)
+            )
         })
         .collect();
-    blocks.push(if rows.is_empty() {
-        para("Nothing to compare.")
-    } else {
-        Block::Table(Table {
-            header: [
-                "Configuration",
-                "Metric",
-                "BASE",
-                "NEW",
-                "Change",
-                "Interval",
-                "Verdict",
-                "Detectable",
-            ]
-            .map(String::from)
-            .to_vec(),
-            numeric: vec![false, false, true, true, true, true, false, true],
-            rows,
-        })
-    });
-    blocks
+    g.sort();
+    g.dedup();
+    g
+}
+
+/// What the two sides are, and the gate they were judged by.
+fn sides(c: &Comparison, strict: bool, base: (&str, &str), new: (&str, &str)) -> Block {
+    Block::Paragraph(vec![
+        text(base.0),
+        Inline::Code(base.1.to_string()),
+        text(", "),
+        text(new.0),
+        Inline::Code(new.1.to_string()),
+        text(format!(
+            ". Gate: {}{}. A gated metric fails only when its whole confidence interval (95%, \
+             or the level shown beside it) lies beyond the threshold; \"Detectable\" is the \
+             smallest change that would have failed it with this interval's width.",
+            gated(c).join(", "),
+            if strict {
+                " (strict: inconclusive fails too)"
+            } else {
+                ""
+            }
+        )),
+    ])
+}
+
+/// The table of every row of `c`, or a line saying there is nothing to compare.
+fn rows_table(c: &Comparison) -> Block {
+    if c.rows.is_empty() {
+        return para("Nothing to compare.");
+    }
+    table(
+        &[
+            ("Configuration", false),
+            ("Metric", false),
+            ("BASE", true),
+            ("NEW", true),
+            ("Change", true),
+            ("Interval", true),
+            ("Verdict", false),
+            ("Detectable", true),
+        ],
+        c.rows.iter().map(row).collect(),
+    )
+}
+
+/// One metric of one variant: BASE, NEW, the change, its interval, the verdict, what the gate
+/// could have detected.
+fn row(r: &Row) -> Vec<Vec<String>> {
+    let s = &r.stats;
+    vec![
+        cell(r.variant.clone()),
+        cell(format!(
+            "{}{}",
+            metrics::lookup(&r.metric).map_or(r.metric.as_str(), |d| d.label),
+            if r.gated { " (gated)" } else { "" }
+        )),
+        cell(format::value(&r.metric, s.baseline_median)),
+        cell(format::value(&r.metric, s.median)),
+        cell(format::or_dash(s.ratio, format::change)),
+        cell(format::ci(s).unwrap_or_else(|| "–".into())),
+        cell(format::mark(s.verdict)),
+        cell(
+            compare::detectable(r)
+                .filter(|_| r.gated)
+                .map_or_else(|| "–".to_string(), |d| format::limit(&r.metric, d)),
+        ),
+    ]
 }

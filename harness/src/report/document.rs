@@ -96,3 +96,12 @@ pub fn para(s: impl Into<String>) -> Block {
 pub fn cell(s: impl Into<String>) -> Vec<String> {
     vec![s.into()]
 }
+
+/// A table block of `columns` (heading, right-aligned as a number) over `rows`.
+pub fn table(columns: &[(&str, bool)], rows: Vec<Vec<Vec<String>>>) -> Block {
+    Block::Table(Table {
+        header: columns.iter().map(|(h, _)| (*h).to_string()).collect(),
+        numeric: columns.iter().map(|(_, n)| *n).collect(),
+        rows,
+    })
+}

@@ -59,13 +59,15 @@ fn draw(lines: &str, mut o: inferno::flamegraph::Options<'_>) -> Option<String> 
     String::from_utf8(svg).ok()
 }
 
+/// The file stem of a profile's graphs: its folded file's.
+fn slug(p: &VariantProfile) -> String {
+    Path::new(&p.folded)
+        .file_stem()
+        .map_or_else(|| "profile".into(), |s| s.to_string_lossy().into_owned())
+}
+
 /// Every flame graph the profiles in `results` allow, their folded stacks read from `dir`.
 pub fn render_all(dir: &Path, results: &Results) -> Vec<Flame> {
-    let slug = |p: &VariantProfile| {
-        Path::new(&p.folded)
-            .file_stem()
-            .map_or_else(|| "profile".into(), |s| s.to_string_lossy().into_owned())
-    };
     let scaled: Vec<(&VariantProfile, String)> = results
         .profiles
         .iter()
@@ -76,60 +78,64 @@ pub fn render_all(dir: &Path, results: &Results) -> Vec<Flame> {
         .find(|(p, _)| p.variant == results.scenario.baseline);
     let mut out = Vec::new();
     for (p, folded) in &scaled {
-        let title = format!("{}: where the CPU goes", p.variant);
-        let subtitle = format!(
-            "{:.2} s of CPU sampled at {} Hz ({} call graphs), widths in CPU per request",
-            p.sampled_ns as f64 / 1e9,
-            p.frequency_hz,
-            p.call_graph
-        );
-        if let Some(svg) = draw(folded, options(title.clone(), subtitle)) {
-            out.push(Flame {
-                path: format!("profiles/{}.svg", slug(p)),
-                title,
-                variant: p.variant.clone(),
-                differential: false,
-                svg,
-            });
-        }
-        let Some((b, base_folded)) = base.filter(|(b, _)| b.variant != p.variant) else {
-            continue;
-        };
-        let mut diff = Vec::new();
-        let opts = inferno::differential::Options {
-            normalize: false,
-            strip_hex: true,
-        };
-        if inferno::differential::from_readers(
-            opts,
-            base_folded.as_bytes(),
-            folded.as_bytes(),
-            &mut diff,
-        )
-        .is_err()
-        {
-            continue;
-        }
-        let title = format!(
-            "{} against {}: CPU per request added (red) and saved (blue)",
-            p.variant, b.variant
-        );
-        let subtitle = format!(
-            "the variant's stacks, coloured by the change from {}; widths in CPU per request",
-            b.variant
-        );
-        if let Some(svg) = draw(
-            &String::from_utf8_lossy(&diff),
-            options(title.clone(), subtitle),
-        ) {
-            out.push(Flame {
-                path: format!("profiles/{}-vs-{}.svg", slug(p), slug(b)),
-                title,
-                variant: p.variant.clone(),
-                differential: true,
-                svg,
-            });
+        out.extend(plain(p, folded));
+        if let Some((b, base_folded)) = base.filter(|(b, _)| b.variant != p.variant) {
+            out.extend(differential(p, folded, b, base_folded));
         }
     }
     out
+}
+
+/// The flame graph of one profile's `folded` stacks.
+fn plain(p: &VariantProfile, folded: &str) -> Option<Flame> {
+    let title = format!("{}: where the CPU goes", p.variant);
+    let subtitle = format!(
+        "{:.2} s of CPU sampled at {} Hz ({} call graphs), widths in CPU per request",
+        p.sampled_ns as f64 / 1e9,
+        p.frequency_hz,
+        p.call_graph
+    );
+    let svg = draw(folded, options(title.clone(), subtitle))?;
+    Some(Flame {
+        path: format!("profiles/{}.svg", slug(p)),
+        title,
+        variant: p.variant.clone(),
+        differential: false,
+        svg,
+    })
+}
+
+/// The differential flame graph of `p`'s `folded` stacks against the baseline `b`'s.
+fn differential(
+    p: &VariantProfile,
+    folded: &str,
+    b: &VariantProfile,
+    base_folded: &str,
+) -> Option<Flame> {
+    let mut diff = Vec::new();
+    let opts = inferno::differential::Options {
+        normalize: false,
+        strip_hex: true,
+    };
+    inferno::differential::from_readers(opts, base_folded.as_bytes(), folded.as_bytes(), &mut diff)
+        .ok()?;
+    let title = format!(
+        "{} against {}: CPU per request added (red) and saved (blue)",
+        p.variant, b.variant
+    );
+    let subtitle = format!(
+        "the variant's stacks, coloured by the change from {}; widths in CPU per request",
+        b.variant
+    );
+    let svg = draw(
+        &String::from_utf8_lossy(&diff),
+        options(title.clone(), subtitle),
+    )?;
+    Some(Flame {
+        path: format!("profiles/{}-vs-{}.svg", slug(p), slug(b)),
+        title,
+        variant: p.variant.clone(),
+        differential: true,
+        svg,
+    })
 }

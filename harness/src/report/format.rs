@@ -113,6 +113,11 @@ pub fn bytes(v: f64) -> String {
     }
 }
 
+/// `value` formatted with `f`, or a dash where it is not known.
+pub fn or_dash<T>(value: Option<T>, f: impl FnOnce(T) -> String) -> String {
+    value.map_or_else(|| "–".to_string(), f)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

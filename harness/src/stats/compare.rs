@@ -132,6 +132,42 @@ pub fn compare(
     new: &Results,
     gate: &BTreeMap<String, f64>,
 ) -> Result<Comparison, Mismatch> {
+    same_plan(base, new)?;
+    let mut warnings = file_warnings(base, new);
+    let variants = &base.scenario.variants;
+    let mut gb = super::group(&base.runs, variants);
+    let mut gn = super::group(&new.runs, variants);
+    let speed = fit_speed(&gb, &gn);
+    if let Some(m) = &speed {
+        super::add_adjusted(gb.values_mut().chain(gn.values_mut()), m);
+    }
+    let mut rows = Vec::new();
+    for v in variants {
+        let (Some(b), Some(n)) = (gb.get(v.as_str()), gn.get(v.as_str())) else {
+            continue;
+        };
+        for (label, g) in [("BASE", b), ("NEW", n)] {
+            if g.invalid > 0 {
+                warnings.push(format!(
+                    "{label}: {} invalid run(s) of `{v}` left out",
+                    g.invalid
+                ));
+            }
+            judgeable(label, v, g, gate)?;
+        }
+        let thresholds = &new.scenario.thresholds;
+        rows.extend(variant_rows(v, b, n, gate, thresholds));
+    }
+    Ok(Comparison {
+        scenario: base.scenario.name.clone(),
+        rows,
+        warnings,
+        speed,
+    })
+}
+
+/// The two files ran the same scenario with the same variants.
+fn same_plan(base: &Results, new: &Results) -> Result<(), Mismatch> {
     if base.scenario.name != new.scenario.name {
         return Err(Mismatch::Scenario {
             base: base.scenario.name.clone(),
@@ -152,6 +188,12 @@ pub fn compare(
             });
         }
     }
+    Ok(())
+}
+
+/// What weakens the comparison of the two files as wholes: an interrupted plan, an edited
+/// scenario, another machine, work after the window measured by one side only.
+fn file_warnings(base: &Results, new: &Results) -> Vec<String> {
     let mut warnings = Vec::new();
     for (label, r) in [("BASE", base), ("NEW", new)] {
         if r.interrupted {
@@ -185,11 +227,15 @@ pub fn compare(
              both have it"
         ));
     }
-    let variants = &base.scenario.variants;
-    let mut gb = super::group(&base.runs, variants);
-    let mut gn = super::group(&new.runs, variants);
-    // One speed model over both files (each variant of each file its own group), carried to
-    // BASE's speed, so that NEW's `cpu_adjusted` is what it would have been on BASE's machine.
+    warnings
+}
+
+/// One speed model over both files (each variant of each file its own group), carried to
+/// BASE's speed, so that NEW's `cpu_adjusted` is what it would have been on BASE's machine.
+fn fit_speed(
+    gb: &BTreeMap<&str, super::Group>,
+    gn: &BTreeMap<&str, super::Group>,
+) -> Option<super::speed::SpeedModel> {
     let base_readings: Vec<f64> = gb
         .values()
         .flat_map(|g| g.speed.iter().map(|r| r.0))
@@ -198,71 +244,82 @@ pub fn compare(
     let reference = (!base_readings.is_empty()).then(|| {
         (base_readings.iter().map(|g| g.ln()).sum::<f64>() / base_readings.len() as f64).exp()
     });
-    let speed = reference.and_then(|r| {
+    reference.and_then(|r| {
         let groups: Vec<Vec<super::speed::Reading>> = gb
             .values()
             .chain(gn.values())
             .map(|g| g.speed.clone())
             .collect();
         super::speed::fit(&groups, Some(r))
-    });
-    if let Some(m) = &speed {
-        super::add_adjusted(gb.values_mut().chain(gn.values_mut()), m);
-    }
-    let mut rows = Vec::new();
-    for v in variants {
-        let (Some(b), Some(n)) = (gb.get(v.as_str()), gn.get(v.as_str())) else {
-            continue;
-        };
-        for (label, g) in [("BASE", b), ("NEW", n)] {
-            if g.invalid > 0 {
-                warnings.push(format!(
-                    "{label}: {} invalid run(s) of `{v}` left out",
-                    g.invalid
-                ));
-            }
-            // A gate that cannot judge its metric must not pass silently.
-            for metric in gate.keys() {
-                let valid = g.values(metric).len();
-                if valid < super::verdict::MIN_RUNS {
-                    let absent = valid == 0 && !g.valid.is_empty();
-                    return Err(Mismatch::Unjudged {
-                        file: label,
-                        variant: v.clone(),
-                        metric: metric.clone(),
-                        valid,
-                        min: super::verdict::MIN_RUNS,
-                        fix: if absent {
-                            "the file does not have this metric (made by an older otelbench, or \
-                             a process name that does not exist): regenerate it or gate on \
-                             another metric"
-                        } else {
-                            "its runs were invalid or too few (see its report): rerun with more \
-                             repetitions"
-                        },
-                    });
-                }
-            }
+    })
+}
+
+/// A gate that cannot judge its metric must not pass silently: every gated metric needs enough
+/// valid runs of `variant` in the file `label` names.
+fn judgeable(
+    label: &'static str,
+    variant: &str,
+    g: &super::Group,
+    gate: &BTreeMap<String, f64>,
+) -> Result<(), Mismatch> {
+    for metric in gate.keys() {
+        let valid = g.values(metric).len();
+        if valid < super::verdict::MIN_RUNS {
+            let absent = valid == 0 && !g.valid.is_empty();
+            return Err(Mismatch::Unjudged {
+                file: label,
+                variant: variant.to_string(),
+                metric: metric.clone(),
+                valid,
+                min: super::verdict::MIN_RUNS,
+                fix: if absent {
+                    "the file does not have this metric (made by an older otelbench, or a \
+                     process name that does not exist): regenerate it or gate on another metric"
+                } else {
+                    "its runs were invalid or too few (see its report): rerun with more \
+                     repetitions"
+                },
+            });
         }
-        let mut names: Vec<String> = b
-            .metric_names()
-            .intersection(&n.metric_names())
-            .filter(|m| !m.contains('.') || gate.contains_key(*m))
-            .cloned()
-            .collect();
-        let extra: Vec<String> = gate
-            .keys()
-            .filter(|m| !names.contains(m))
-            .cloned()
-            .collect();
-        names.extend(extra);
-        names.sort_by_key(|n| metrics::order(n));
-        for metric in names {
+    }
+    Ok(())
+}
+
+/// The metrics compared for one variant: the families both files have (a per-process metric
+/// only when gated) and every gated metric, in report order.
+fn metric_names(b: &super::Group, n: &super::Group, gate: &BTreeMap<String, f64>) -> Vec<String> {
+    let mut names: Vec<String> = b
+        .metric_names()
+        .intersection(&n.metric_names())
+        .filter(|m| !m.contains('.') || gate.contains_key(*m))
+        .cloned()
+        .collect();
+    let extra: Vec<String> = gate
+        .keys()
+        .filter(|m| !names.contains(m))
+        .cloned()
+        .collect();
+    names.extend(extra);
+    names.sort_by_key(|n| metrics::order(n));
+    names
+}
+
+/// NEW against BASE for every compared metric of `variant`.
+fn variant_rows(
+    variant: &str,
+    b: &super::Group,
+    n: &super::Group,
+    gate: &BTreeMap<String, f64>,
+    thresholds: &BTreeMap<String, f64>,
+) -> Vec<Row> {
+    metric_names(b, n, gate)
+        .into_iter()
+        .map(|metric| {
             let threshold = gate
                 .get(&metric)
                 .copied()
-                .unwrap_or_else(|| super::threshold(&metric, &new.scenario.thresholds));
-            rows.push(Row {
+                .unwrap_or_else(|| super::threshold(&metric, thresholds));
+            Row {
                 gated: gate.contains_key(&metric),
                 stats: super::compare_metric(
                     &metric,
@@ -270,17 +327,11 @@ pub fn compare(
                     &b.values(&metric),
                     threshold,
                 ),
-                variant: v.clone(),
+                variant: variant.to_string(),
                 metric,
-            });
-        }
-    }
-    Ok(Comparison {
-        scenario: base.scenario.name.clone(),
-        rows,
-        warnings,
-        speed,
-    })
+            }
+        })
+        .collect()
 }
 
 /// The smallest change of `row`'s metric that its gate would have called a regression with the

@@ -120,103 +120,128 @@ pub(super) fn span_median(runs: &[&RunResult], field: fn(&SpanAccounting) -> u64
     })
 }
 
+/// The runs of `runs` that carry the target's own span accounting.
+pub(super) fn accounted<'a>(runs: &[&'a RunResult]) -> Vec<&'a RunResult> {
+    runs.iter()
+        .copied()
+        .filter(|r| r.telemetry.target_spans.is_some())
+        .collect()
+}
+
+/// The median of failed span export calls over `accounted` runs, when there are any.
+pub(super) fn failed_exports(accounted: &[&RunResult]) -> Option<f64> {
+    (!accounted.is_empty()).then(|| span_median(accounted, |s| s.failed_calls))
+}
+
 /// Delivery per variant, in scenario order; variants without a valid run are left out.
 pub fn delivery(results: &Results) -> Vec<Delivery> {
     results
         .scenario
         .variants
         .iter()
-        .filter_map(|v| {
-            let runs: Vec<&RunResult> = results
-                .kept_runs()
-                .filter(|r| &r.variant == v && (r.valid || r.latency_only))
-                .collect();
-            if runs.is_empty() {
-                return None;
-            }
-            let accounted: Vec<&RunResult> = runs
-                .iter()
-                .copied()
-                .filter(|r| r.telemetry.target_spans.is_some())
-                .collect();
-            let target = (!accounted.is_empty()).then(|| {
-                let t = |f: fn(&SpanAccounting) -> u64| span_median(&accounted, f);
-                [
-                    t(|s| s.produced),
-                    t(|s| s.exported),
-                    t(|s| s.failed),
-                    t(|s| s.dropped),
-                ]
-            });
-            let counted: Vec<&RunResult> = accounted
-                .iter()
-                .copied()
-                .filter(|r| r.collector.counted)
-                .filter(|r| r.telemetry.target_spans.is_some_and(|s| s.produced > 0))
-                .collect();
-            let delivered = (!counted.is_empty()).then(|| {
-                med(&counted, |r| {
-                    let produced = r.telemetry.target_spans.map_or(1, |s| s.produced);
-                    r.telemetry.spans_received as f64 / produced as f64
-                })
-            });
-            let measured: Vec<&RunResult> = runs
-                .iter()
-                .copied()
-                .filter(|r| r.collector.cpu_us_per_request.is_some())
-                .collect();
-            let collector = measured.first().map(|first| {
-                (
-                    first.collector.kind.clone(),
-                    med(&measured, |r| r.collector.cpu_us_per_request.unwrap_or(0.0)),
-                    med(&measured, |r| r.collector.memory_mb.map_or(0.0, |m| m.mean)),
-                )
-            });
-            Some(Delivery {
-                collector,
-                failed_exports: (!accounted.is_empty())
-                    .then(|| span_median(&accounted, |s| s.failed_calls)),
-                delivered,
-                // The identity holds whatever made a run invalid, so every run is checked.
-                accounting: check(
-                    &results
-                        .runs
-                        .iter()
-                        .filter(|r| &r.variant == v)
-                        .collect::<Vec<_>>(),
-                ),
-                variant: v.clone(),
-                runs: runs.len(),
-                spans_received: med(&runs, |r| r.telemetry.spans_received as f64),
-                spans_per_request: med(&runs, |r| {
-                    if r.load.requests_total == 0 {
-                        0.0
-                    } else {
-                        r.telemetry.spans_received as f64 / r.load.requests_total as f64
-                    }
-                }),
-                traces_complete: med(&runs, |r| r.telemetry.traces_complete as f64),
-                jobs: {
-                    let reported: Vec<&RunResult> =
-                        runs.iter().copied().filter(|r| r.jobs.is_some()).collect();
-                    let job = |f: fn(&crate::results::Jobs) -> u64| {
-                        med(&reported, |r| r.jobs.as_ref().map_or(0.0, |j| f(j) as f64))
-                    };
-                    (!reported.is_empty()).then(|| [job(|j| j.enqueued), job(|j| j.completed)])
-                },
-                job_spans: [
-                    med(&runs, |r| r.telemetry.producer_spans as f64),
-                    med(&runs, |r| r.telemetry.consumer_spans as f64),
-                ],
-                observed_sampling_ratio: med(&runs, |r| r.telemetry.observed_sampling_ratio),
-                metric_points: med(&runs, |r| r.telemetry.metric_points_received as f64),
-                log_records: med(&runs, |r| r.telemetry.log_records_received as f64),
-                export_requests: med(&runs, |r| r.telemetry.export_requests as f64),
-                bytes: med(&runs, |r| r.telemetry.bytes_received as f64),
-                target,
-            })
-        })
+        .filter_map(|v| variant(results, v))
         .collect()
+}
+
+/// The delivery of `variant`, when it has a valid run.
+fn variant(results: &Results, variant: &str) -> Option<Delivery> {
+    let runs: Vec<&RunResult> = results
+        .kept_runs()
+        .filter(|r| r.variant == variant && (r.valid || r.latency_only))
+        .collect();
+    if runs.is_empty() {
+        return None;
+    }
+    let accounted = accounted(&runs);
+    // The identity holds whatever made a run invalid, so every run is checked.
+    let all: Vec<&RunResult> = results
+        .runs
+        .iter()
+        .filter(|r| r.variant == variant)
+        .collect();
+    Some(Delivery {
+        collector: collector(&runs),
+        failed_exports: failed_exports(&accounted),
+        delivered: delivered(&accounted),
+        accounting: check(&all),
+        variant: variant.to_string(),
+        runs: runs.len(),
+        spans_received: med(&runs, |r| r.telemetry.spans_received as f64),
+        spans_per_request: med(&runs, |r| {
+            if r.load.requests_total == 0 {
+                0.0
+            } else {
+                r.telemetry.spans_received as f64 / r.load.requests_total as f64
+            }
+        }),
+        traces_complete: med(&runs, |r| r.telemetry.traces_complete as f64),
+        jobs: jobs(&runs),
+        job_spans: [
+            med(&runs, |r| r.telemetry.producer_spans as f64),
+            med(&runs, |r| r.telemetry.consumer_spans as f64),
+        ],
+        observed_sampling_ratio: med(&runs, |r| r.telemetry.observed_sampling_ratio),
+        metric_points: med(&runs, |r| r.telemetry.metric_points_received as f64),
+        log_records: med(&runs, |r| r.telemetry.log_records_received as f64),
+        export_requests: med(&runs, |r| r.telemetry.export_requests as f64),
+        bytes: med(&runs, |r| r.telemetry.bytes_received as f64),
+        target: target(&accounted),
+    })
+}
+
+/// The target's own accounting (produced, exported, failed, dropped) over `accounted` runs.
+fn target(accounted: &[&RunResult]) -> Option<[f64; 4]> {
+    (!accounted.is_empty()).then(|| {
+        let t = |f: fn(&SpanAccounting) -> u64| span_median(accounted, f);
+        [
+            t(|s| s.produced),
+            t(|s| s.exported),
+            t(|s| s.failed),
+            t(|s| s.dropped),
+        ]
+    })
+}
+
+/// Spans received / spans produced over the `accounted` runs with a counting collector and
+/// something produced.
+fn delivered(accounted: &[&RunResult]) -> Option<f64> {
+    let counted: Vec<&RunResult> = accounted
+        .iter()
+        .copied()
+        .filter(|r| r.collector.counted)
+        .filter(|r| r.telemetry.target_spans.is_some_and(|s| s.produced > 0))
+        .collect();
+    (!counted.is_empty()).then(|| {
+        med(&counted, |r| {
+            let produced = r.telemetry.target_spans.map_or(1, |s| s.produced);
+            r.telemetry.spans_received as f64 / produced as f64
+        })
+    })
+}
+
+/// The collector process's kind, CPU per request and RSS mean, when the harness measured it.
+fn collector(runs: &[&RunResult]) -> Option<(String, f64, f64)> {
+    let measured: Vec<&RunResult> = runs
+        .iter()
+        .copied()
+        .filter(|r| r.collector.cpu_us_per_request.is_some())
+        .collect();
+    measured.first().map(|first| {
+        (
+            first.collector.kind.clone(),
+            med(&measured, |r| r.collector.cpu_us_per_request.unwrap_or(0.0)),
+            med(&measured, |r| r.collector.memory_mb.map_or(0.0, |m| m.mean)),
+        )
+    })
+}
+
+/// Jobs enqueued and completed, over the runs whose target reports them.
+fn jobs(runs: &[&RunResult]) -> Option<[f64; 2]> {
+    let reported: Vec<&RunResult> = runs.iter().copied().filter(|r| r.jobs.is_some()).collect();
+    let job = |f: fn(&crate::results::Jobs) -> u64| {
+        med(&reported, |r| r.jobs.as_ref().map_or(0.0, |j| f(j) as f64))
+    };
+    (!reported.is_empty()).then(|| [job(|j| j.enqueued), job(|j| j.completed)])
 }
 
 #[cfg(test)]

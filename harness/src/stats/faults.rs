@@ -7,7 +7,8 @@
 
 use std::collections::BTreeMap;
 
-use super::delivery::{med, span_median};
+use super::delivery::{accounted, failed_exports, med, span_median};
+use super::median::median;
 use crate::results::{Results, RunResult};
 
 /// RSS growth over the window (MB) above which a process is said to grow: above this and
@@ -80,10 +81,55 @@ pub struct FaultSummary {
     pub exports_refused: f64,
     /// Median connections swallowed by a blackhole.
     pub connections_blackholed: f64,
-    /// Flap: returns, returns followed by delivery, and the recovery times of all runs (ms).
-    pub recovery: Option<(u64, u64, Vec<f64>)>,
+    /// Flap: how delivery resumed after the collector's returns, over all runs.
+    pub recovery: Option<FlapRecovery>,
     /// What it amounts to.
     pub findings: Vec<Finding>,
+}
+
+/// How delivery resumed after a flapping collector came back, over every run of a variant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlapRecovery {
+    /// Returns of the collector.
+    pub returns: u64,
+    /// Returns followed by delivery.
+    pub recovered: u64,
+    /// Every recovery time (ms): from a return until the collector accepted an export again.
+    pub times_ms: Vec<f64>,
+    /// Median of `times_ms` (`None` when no return recovered).
+    pub median_ms: Option<f64>,
+    /// Longest of `times_ms` (`None` when no return recovered).
+    pub max_ms: Option<f64>,
+}
+
+/// The median and the maximum of `times` (`None` each when empty).
+pub fn median_and_max(times: &[f64]) -> (Option<f64>, Option<f64>) {
+    let mut sorted = times.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    (median(&sorted), sorted.last().copied())
+}
+
+/// The recovery of the collector's returns over `runs`, when any run flapped it.
+fn recovery(runs: &[&RunResult]) -> Option<FlapRecovery> {
+    let flaps: Vec<_> = runs
+        .iter()
+        .filter_map(|r| r.collector.recovery.as_ref())
+        .collect();
+    if flaps.is_empty() {
+        return None;
+    }
+    let times_ms: Vec<f64> = flaps
+        .iter()
+        .flat_map(|f| f.recovery_ms.iter().copied())
+        .collect();
+    let (median_ms, max_ms) = median_and_max(&times_ms);
+    Some(FlapRecovery {
+        returns: flaps.iter().map(|f| f.returns).sum(),
+        recovered: flaps.iter().map(|f| f.recovered).sum(),
+        times_ms,
+        median_ms,
+        max_ms,
+    })
 }
 
 fn error_rate(r: &RunResult) -> f64 {
@@ -225,28 +271,10 @@ fn summary(
     runs: &[&RunResult],
     healthy: &Healthy,
 ) -> FaultSummary {
-    let accounted: Vec<&RunResult> = runs
-        .iter()
-        .copied()
-        .filter(|r| r.telemetry.target_spans.is_some())
-        .collect();
+    let accounted = accounted(runs);
     let spans = (!accounted.is_empty()).then(|| {
         let t = |f| span_median(&accounted, f);
         [t(|s| s.produced), t(|s| s.dropped), t(|s| s.failed)]
-    });
-    let flaps: Vec<_> = runs
-        .iter()
-        .filter_map(|r| r.collector.recovery.as_ref())
-        .collect();
-    let recovery = (!flaps.is_empty()).then(|| {
-        (
-            flaps.iter().map(|f| f.returns).sum(),
-            flaps.iter().map(|f| f.recovered).sum(),
-            flaps
-                .iter()
-                .flat_map(|f| f.recovery_ms.iter().copied())
-                .collect(),
-        )
     });
     let p99_us = med(runs, |r| r.latency_us.p99 as f64);
     let cpu_us = med(runs, |r| r.cpu.target_us_per_request);
@@ -263,11 +291,10 @@ fn summary(
         error_rate: med(runs, error_rate),
         rss_growth_mb: growth(runs),
         spans,
-        failed_exports: (!accounted.is_empty())
-            .then(|| span_median(&accounted, |s| s.failed_calls)),
+        failed_exports: failed_exports(&accounted),
         exports_refused: med(runs, |r| r.collector.exports_refused as f64),
         connections_blackholed: med(runs, |r| r.collector.connections_blackholed as f64),
-        recovery,
+        recovery: recovery(runs),
         findings: Vec::new(),
     };
     s.findings = findings(&s, runs, &healthy.growth);
@@ -312,12 +339,12 @@ fn findings(
     {
         out.push(Finding::TelemetryLost((dropped + failed) / produced));
     }
-    if let Some((returns, recovered, _)) = &s.recovery
-        && recovered < returns
+    if let Some(r) = &s.recovery
+        && r.recovered < r.returns
     {
         out.push(Finding::NoRecovery {
-            returns: *returns,
-            recovered: *recovered,
+            returns: r.returns,
+            recovered: r.recovered,
         });
     }
     if !out.iter().any(|f| {
@@ -432,7 +459,23 @@ mod tests {
             returns: 9,
             recovered: 6
         }));
-        let (_, _, times) = s.recovery.as_ref().unwrap();
-        assert_eq!(times.len(), 6, "every run's recovery times");
+        let recovery = s.recovery.as_ref().unwrap();
+        assert_eq!(recovery.times_ms.len(), 6, "every run's recovery times");
+        assert_eq!(recovery.median_ms, Some(100.0));
+        assert_eq!(recovery.max_ms, Some(120.0));
+    }
+
+    #[test]
+    fn recovery_times_summarize_as_median_and_max() {
+        assert_eq!(median_and_max(&[]), (None, None));
+        assert_eq!(median_and_max(&[80.0]), (Some(80.0), Some(80.0)));
+        assert_eq!(
+            median_and_max(&[300.0, 80.0, 120.0]),
+            (Some(120.0), Some(300.0))
+        );
+        assert_eq!(
+            median_and_max(&[120.0, 80.0, 40.0, 300.0]),
+            (Some(100.0), Some(300.0))
+        );
     }
 }

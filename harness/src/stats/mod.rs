@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::results::{
     Calibration, CostModel, MetricSummary, NoiseFloor, Recommendation, Results, RunResult,
-    SpeedFit, VariantSummary, Verdict,
+    ScenarioRef, SpeedFit, VariantSummary, Verdict,
 };
 
 /// Everything the statistics stage adds to a results file.
@@ -68,36 +68,9 @@ pub fn analyze(results: &Results) -> Analysis {
         let s = summary.iter().find(|s| &s.variant == c)?;
         Some(noise_floor(s))
     });
-    let is_candidate = |s: &VariantSummary| {
-        s.variant != sc.baseline && Some(&s.variant) != sc.calibration_variant.as_ref()
-    };
-    let cost_model = {
-        // Speed-adjusted CPU when every baseline run has it: the same µs with far less noise.
-        let adjusted =
-            !base.valid.is_empty() && base.values("cpu_adjusted").len() == base.valid.len();
-        let metric = if adjusted {
-            "cpu_adjusted"
-        } else {
-            "cpu_per_request"
-        };
-        let points: Vec<(f64, f64)> = summary
-            .iter()
-            .filter(|s| is_candidate(s))
-            .filter_map(|s| Some((s.sampling_ratio?, groups.get(s.variant.as_str())?)))
-            .flat_map(|(r, g)| g.values(metric).into_iter().map(move |v| (r, v)))
-            .collect();
-        let ratios: Vec<f64> = summary
-            .iter()
-            .filter(|s| is_candidate(s))
-            .filter_map(|s| s.sampling_ratio)
-            .collect();
-        cost::model(&points, &base.values(metric), &ratios).map(|mut m| {
-            m.speed_adjusted = adjusted;
-            m
-        })
-    };
+    let candidates: Vec<&VariantSummary> = summary.iter().filter(|s| is_candidate(sc, s)).collect();
+    let cost_model = cost_model(&candidates, &groups, base);
     let recommendation = (!sc.budget.is_empty()).then(|| {
-        let candidates: Vec<&VariantSummary> = summary.iter().filter(|s| is_candidate(s)).collect();
         let delivered: BTreeMap<String, f64> = delivery::delivery(results)
             .into_iter()
             .filter_map(|d| Some((d.variant, d.delivered?)))
@@ -115,6 +88,37 @@ pub fn analyze(results: &Results) -> Analysis {
             runs: m.runs as u32,
         }),
     }
+}
+
+/// A variant the cost model and the recommendation weigh: neither the baseline nor its A/A
+/// copy.
+fn is_candidate(sc: &ScenarioRef, s: &VariantSummary) -> bool {
+    s.variant != sc.baseline && Some(&s.variant) != sc.calibration_variant.as_ref()
+}
+
+/// CPU per request against the sampling ratio of the `candidates`, on speed-adjusted CPU when
+/// every baseline run has it: the same µs with far less noise.
+fn cost_model(
+    candidates: &[&VariantSummary],
+    groups: &BTreeMap<&str, Group>,
+    base: &Group,
+) -> Option<CostModel> {
+    let adjusted = !base.valid.is_empty() && base.values("cpu_adjusted").len() == base.valid.len();
+    let metric = if adjusted {
+        "cpu_adjusted"
+    } else {
+        "cpu_per_request"
+    };
+    let points: Vec<(f64, f64)> = candidates
+        .iter()
+        .filter_map(|s| Some((s.sampling_ratio?, groups.get(s.variant.as_str())?)))
+        .flat_map(|(r, g)| g.values(metric).into_iter().map(move |v| (r, v)))
+        .collect();
+    let ratios: Vec<f64> = candidates.iter().filter_map(|s| s.sampling_ratio).collect();
+    cost::model(&points, &base.values(metric), &ratios).map(|mut m| {
+        m.speed_adjusted = adjusted;
+        m
+    })
 }
 
 /// Adds `cpu_adjusted` to every valid run of `groups` that has a speed reading.

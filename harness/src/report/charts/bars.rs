@@ -149,6 +149,48 @@ fn whisker<DB: DrawingBackend>(
     Ok(())
 }
 
+/// Where a panel's bars sit: `n` rows, each with its band of slots, in chart units (rows are
+/// 1 apart) and pixels.
+struct Layout {
+    /// Rows.
+    n: usize,
+    /// Share of a row taken by its bars.
+    band: f64,
+    /// Height of one slot, in rows.
+    slot_h: f64,
+    /// Height of one slot, in pixels.
+    slot_px: f64,
+    /// Whisker cap half-height, in pixels.
+    cap: i32,
+}
+
+impl Layout {
+    /// Bar thickness: a share of the row, but never fatter than MAX_SLOT_PX per bar.
+    fn new<DB: DrawingBackend>(chart: &BarChart<DB>, n: usize, slots: usize) -> Self {
+        let row_px = f64::from(chart.plotting_area().dim_in_pixel().1) / n as f64;
+        let band = BAND.min(MAX_SLOT_PX * slots as f64 / row_px.max(1.0));
+        let slot_h = band / slots as f64;
+        let slot_px = row_px * slot_h;
+        Self {
+            n,
+            band,
+            slot_h,
+            slot_px,
+            cap: (slot_px * 0.45 + 1.0).clamp(3.0, 8.0) as i32,
+        }
+    }
+
+    /// The y of a row's centre line (row 0 at the top).
+    fn row_y(&self, row: usize) -> f64 {
+        (self.n - 1 - row) as f64
+    }
+
+    /// The y of `b`'s centre.
+    fn centre(&self, b: &Bar) -> f64 {
+        self.row_y(b.row) + self.band / 2.0 - self.slot_h * (b.slot as f64 + 0.5)
+    }
+}
+
 /// Draws `panel` into `area` over `rows`.
 pub(super) fn draw_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
@@ -156,7 +198,6 @@ pub(super) fn draw_panel<DB: DrawingBackend>(
     panel: &Panel,
 ) -> Result<()> {
     let n = rows.labels.len().max(1);
-    let slots = panel.slots.max(1);
     let bars: Vec<Bar> = panel
         .bars
         .iter()
@@ -165,9 +206,42 @@ pub(super) fn draw_panel<DB: DrawingBackend>(
         .collect();
     let reference = panel.reference.filter(|r| r.is_finite());
     let (x_lo, x_hi) = x_range(&bars, reference);
+    let y_top = n as f64 - 0.5;
+    let mut chart = chart(area, rows, panel, x_lo..x_hi)?;
+    axes(&mut chart, rows, panel.x_desc)?;
+    let layout = Layout::new(&chart, n, panel.slots.max(1));
+    for b in &bars {
+        let (yc, half) = (layout.centre(b), layout.slot_h * 0.44);
+        let corners = [(0.0_f64.max(x_lo), yc - half), (b.value.value, yc + half)];
+        let style = match b.paint {
+            Paint::Filled(c) => c.filled(),
+            Paint::Hollow(c) => c.stroke_width(2),
+        };
+        chart
+            .draw_series([Rectangle::new(corners, style)])
+            .ctx("drawing a bar")?;
+    }
+    if let Some(r) = reference {
+        let line =
+            DashedLineSeries::new(vec![(r, -0.5), (r, y_top)], 6, 4, BASELINE.stroke_width(1));
+        chart.draw_series(line).ctx("drawing the reference line")?;
+    }
+    for b in &bars {
+        whiskers_and_value(&mut chart, area, b, &layout)?;
+    }
+    not_available(&mut chart, rows, &bars, &layout, x_lo)
+}
+
+/// The panel's chart: `x` across, one row per variant up, the caption above.
+fn chart<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    rows: &Rows,
+    panel: &Panel,
+    x: std::ops::Range<f64>,
+) -> Result<BarChart<'a, DB>> {
+    let n = rows.labels.len().max(1);
     let y_points: Vec<f64> = (0..n).map(|i| i as f64).collect();
     let y_top = n as f64 - 0.5;
-
     let mut builder = ChartBuilder::on(area);
     builder
         .margin_right(12)
@@ -177,10 +251,14 @@ pub(super) fn draw_panel<DB: DrawingBackend>(
     if let Some(c) = panel.caption {
         builder.caption(c, text(15.0, INK));
     }
-    let mut chart = builder
-        .build_cartesian_2d(x_lo..x_hi, Ticks::new(-0.5, y_top, y_points))
-        .ctx("building the bar panel")?;
+    builder
+        .build_cartesian_2d(x, Ticks::new(-0.5, y_top, y_points))
+        .ctx("building the bar panel")
+}
 
+/// The x grid and labels, and the variant labels down the left.
+fn axes<DB: DrawingBackend>(chart: &mut BarChart<DB>, rows: &Rows, x_desc: &str) -> Result<()> {
+    let n = rows.labels.len().max(1);
     let label_at = |y: &f64| -> String {
         let i = n as i64 - 1 - y.round() as i64;
         usize::try_from(i)
@@ -201,60 +279,53 @@ pub(super) fn draw_panel<DB: DrawingBackend>(
         .y_label_formatter(&label_at)
         .x_label_style(text(12.0, INK))
         .y_label_style(text(rows.font, INK))
-        .x_desc(panel.x_desc)
+        .x_desc(x_desc)
         .axis_desc_style(text(14.0, INK))
         .draw()
-        .ctx("drawing the bar axes")?;
+        .ctx("drawing the bar axes")
+}
 
-    // Bar thickness: a share of the row, but never fatter than MAX_SLOT_PX per bar.
-    let row_px = f64::from(chart.plotting_area().dim_in_pixel().1) / n as f64;
-    let band = BAND.min(MAX_SLOT_PX * slots as f64 / row_px.max(1.0));
-    let slot_h = band / slots as f64;
-    let slot_px = row_px * slot_h;
-    let cap = (slot_px * 0.45 + 1.0).clamp(3.0, 8.0) as i32;
-    let centre = |b: &Bar| (n - 1 - b.row) as f64 + band / 2.0 - slot_h * (b.slot as f64 + 0.5);
+/// `b`'s whisker (when it has an interval) and, where the slot is tall enough, its value.
+fn whiskers_and_value<DB: DrawingBackend>(
+    chart: &mut BarChart<DB>,
+    area: &DrawingArea<DB, Shift>,
+    b: &Bar,
+    layout: &Layout,
+) -> Result<()> {
+    let yc = layout.centre(b);
+    let Interval { value, low, high } = b.value;
+    if high > low {
+        // A white halo keeps the whisker visible over a dark bar.
+        whisker(chart, (low, high, yc), layout.cap, WHITE.stroke_width(4))?;
+        whisker(chart, (low, high, yc), layout.cap, INK.stroke_width(2))?;
+    }
+    if layout.slot_px >= 10.0 {
+        let label_style = text((layout.slot_px * 0.8).clamp(9.0, 12.0), INK)
+            .pos(Pos::new(HPos::Left, VPos::Center));
+        let label = fmt_value(value);
+        let (tw, th) = area
+            .estimate_text_size(&label, &label_style)
+            .unwrap_or((0, 0));
+        let (tw, th) = (tw as i32, th as i32);
+        let mark = EmptyElement::at((high.max(value), yc))
+            + Rectangle::new([(4, -th / 2 - 2), (8 + tw + 2, th / 2 + 2)], WHITE.filled())
+            + Text::new(label, (7, 0), label_style);
+        chart.draw_series([mark]).ctx("drawing a value label")?;
+    }
+    Ok(())
+}
 
-    for b in &bars {
-        let (yc, half) = (centre(b), slot_h * 0.44);
-        let corners = [(0.0_f64.max(x_lo), yc - half), (b.value.value, yc + half)];
-        let style = match b.paint {
-            Paint::Filled(c) => c.filled(),
-            Paint::Hollow(c) => c.stroke_width(2),
-        };
-        chart
-            .draw_series([Rectangle::new(corners, style)])
-            .ctx("drawing a bar")?;
-    }
-    if let Some(r) = reference {
-        let line =
-            DashedLineSeries::new(vec![(r, -0.5), (r, y_top)], 6, 4, BASELINE.stroke_width(1));
-        chart.draw_series(line).ctx("drawing the reference line")?;
-    }
-    let label_style =
-        text((slot_px * 0.8).clamp(9.0, 12.0), INK).pos(Pos::new(HPos::Left, VPos::Center));
-    for b in &bars {
-        let yc = centre(b);
-        let Interval { value, low, high } = b.value;
-        if high > low {
-            // A white halo keeps the whisker visible over a dark bar.
-            whisker(&mut chart, (low, high, yc), cap, WHITE.stroke_width(4))?;
-            whisker(&mut chart, (low, high, yc), cap, INK.stroke_width(2))?;
-        }
-        if slot_px >= 10.0 {
-            let label = fmt_value(value);
-            let (tw, th) = area
-                .estimate_text_size(&label, &label_style)
-                .unwrap_or((0, 0));
-            let (tw, th) = (tw as i32, th as i32);
-            let mark = EmptyElement::at((high.max(value), yc))
-                + Rectangle::new([(4, -th / 2 - 2), (8 + tw + 2, th / 2 + 2)], WHITE.filled())
-                + Text::new(label, (7, 0), label_style.clone());
-            chart.draw_series([mark]).ctx("drawing a value label")?;
-        }
-    }
+/// "n/a" in every row without a bar.
+fn not_available<DB: DrawingBackend>(
+    chart: &mut BarChart<DB>,
+    rows: &Rows,
+    bars: &[Bar],
+    layout: &Layout,
+    x_lo: f64,
+) -> Result<()> {
     let na_style = text(rows.font.min(12.0), MUTED).pos(Pos::new(HPos::Left, VPos::Center));
-    for row in (0..n).filter(|r| !bars.iter().any(|b| b.row == *r)) {
-        let mark = EmptyElement::at((0.0_f64.max(x_lo), (n - 1 - row) as f64))
+    for row in (0..layout.n).filter(|r| !bars.iter().any(|b| b.row == *r)) {
+        let mark = EmptyElement::at((0.0_f64.max(x_lo), layout.row_y(row)))
             + Text::new("n/a", (6, 0), na_style.clone());
         chart.draw_series([mark]).ctx("drawing an n/a mark")?;
     }

@@ -4,11 +4,13 @@
 
 use anyhow::Result;
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
-use super::super::model::{CapacityPoint, ChartModel};
+use super::super::model::{CapacityPoint, ChartModel, VariantChart};
+use super::axes::{Plot, cartesian, mesh};
 use super::legend::{Entry, Swatch, beside};
-use super::style::{Ctx, GRID, GRID_LIGHT, INK, fmt_num, frame, text, titled, variant_colours};
+use super::style::{Ctx, baseline_last, fmt_num, titled, variant_colours};
 
 /// File stem.
 pub(super) const NAME: &str = "capacity";
@@ -31,20 +33,15 @@ fn curve(steps: &[CapacityPoint]) -> Vec<CapacityPoint> {
     s
 }
 
-/// Draws the chart on `root`.
-pub(super) fn draw<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    model: &ChartModel,
-) -> Result<()> {
-    let area = frame(
-        root,
-        &title(model),
-        Some(
-            "Points: every step's p99 (● held the SLO, ○ did not); lines: the first search's p99 \
-             and (thin) p50; dotted: capacity",
-        ),
-    )?;
-    let colours = variant_colours(model);
+/// The grey line under the title.
+pub(super) const SUBTITLE: &str = "Points: every step's p99 (● held the SLO, ○ did not); lines: \
+                                   the first search's p99 and (thin) p50; dotted: capacity";
+
+/// The capacity chart's plot: rate across, latency up on a log scale.
+type Chart<'a, DB> = Plot<'a, DB, RangedCoordf64, LogCoord<f64>>;
+
+/// The legend: each variant with its capacity, and the SLO.
+fn legend(model: &ChartModel, colours: &[RGBColor]) -> Vec<Entry> {
     let mut entries: Vec<Entry> = model
         .variants
         .iter()
@@ -70,46 +67,54 @@ pub(super) fn draw<DB: DrawingBackend>(
             },
         });
     }
-    let plot_area = beside(&area, &entries)?;
+    entries
+}
 
+/// The axes' reach: the highest rate, and the latencies (with the SLO), padded.
+fn ranges(model: &ChartModel) -> (f64, (f64, f64)) {
     let steps = model.variants.iter().flat_map(|v| &v.capacity_steps);
     let max_rate = steps.clone().map(|s| s.rate).fold(0.0, f64::max);
     let latencies = steps
-        .clone()
         .flat_map(|s| [s.p50_ms, s.p99_ms])
         .chain(model.slo_p99_ms)
         .filter(|v| *v > 0.0);
     let lo = latencies.clone().fold(f64::INFINITY, f64::min);
     let hi = latencies.fold(0.0, f64::max);
-    let (y_lo, y_hi) = if lo.is_finite() && hi > 0.0 {
+    let y = if lo.is_finite() && hi > 0.0 {
         (lo / 1.5, hi * 1.5)
     } else {
         (0.1, 10.0)
     };
     let x_hi = if max_rate > 0.0 { max_rate * 1.05 } else { 1.0 };
+    (x_hi, y)
+}
 
-    let mut chart = ChartBuilder::on(&plot_area)
-        .margin_right(32)
-        .margin_top(6)
-        .x_label_area_size(48)
-        .y_label_area_size(64)
-        .build_cartesian_2d(0.0..x_hi, (y_lo..y_hi).log_scale())
-        .ctx("building the capacity chart")?;
-    chart
-        .configure_mesh()
-        .bold_line_style(GRID)
-        .light_line_style(GRID_LIGHT)
-        .x_label_formatter(&|x| fmt_num(*x))
-        .y_label_formatter(&|y| fmt_num(*y))
-        .x_labels(10)
-        .y_labels(10)
-        .label_style(text(12.0, INK))
-        .x_desc("Offered rate (requests/s)")
-        .y_desc("Latency (ms, log scale)")
-        .axis_desc_style(text(14.0, INK))
-        .draw()
-        .ctx("drawing the capacity axes")?;
-
+/// Draws the chart in `area` (below its title).
+pub(super) fn draw<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    model: &ChartModel,
+) -> Result<()> {
+    let colours = variant_colours(model);
+    let plot_area = beside(area, &legend(model, &colours))?;
+    let (x_hi, (y_lo, y_hi)) = ranges(model);
+    let mut chart = cartesian(
+        &plot_area,
+        64,
+        0.0..x_hi,
+        (y_lo..y_hi).log_scale(),
+        "capacity",
+    )?;
+    mesh(
+        &mut chart,
+        "Offered rate (requests/s)",
+        "Latency (ms, log scale)",
+    )
+    .x_label_formatter(&|x| fmt_num(*x))
+    .y_label_formatter(&|y| fmt_num(*y))
+    .x_labels(10)
+    .y_labels(10)
+    .draw()
+    .ctx("drawing the capacity axes")?;
     if let Some(slo) = model.slo_p99_ms {
         chart
             .draw_series(LineSeries::new(
@@ -118,48 +123,55 @@ pub(super) fn draw<DB: DrawingBackend>(
             ))
             .ctx("drawing the SLO")?;
     }
-    // The baseline last, so it stays visible on top.
-    let mut order: Vec<usize> = (0..model.variants.len()).collect();
-    order.sort_by_key(|i| model.variants[*i].baseline);
-    for i in order {
-        let v = &model.variants[i];
-        let colour = colours[i];
-        if v.capacity_steps.is_empty() {
-            continue;
-        }
-        let line = curve(&v.capacity_steps);
-        if let Some(c) = &v.capacity_rps {
-            chart
-                .draw_series(DashedLineSeries::new(
-                    [(c.value, y_lo), (c.value, y_hi)],
-                    3,
-                    4,
-                    colour.stroke_width(1),
-                ))
-                .ctx("drawing a capacity mark")?;
-        }
-        chart
-            .draw_series(LineSeries::new(
-                line.iter().map(|p| (p.rate, p.p50_ms)),
-                colour.mix(0.6).stroke_width(1),
-            ))
-            .ctx("drawing a p50 line")?;
-        chart
-            .draw_series(LineSeries::new(
-                line.iter().map(|p| (p.rate, p.p99_ms)),
-                colour.stroke_width(2),
-            ))
-            .ctx("drawing a p99 line")?;
-        chart
-            .draw_series(v.capacity_steps.iter().map(|p| {
-                let style = if p.pass {
-                    colour.filled()
-                } else {
-                    colour.stroke_width(1)
-                };
-                Circle::new((p.rate, p.p99_ms), 3, style)
-            }))
-            .ctx("drawing the steps")?;
+    let measured: Vec<usize> = (0..model.variants.len())
+        .filter(|i| !model.variants[*i].capacity_steps.is_empty())
+        .collect();
+    for &i in baseline_last(model, &measured, |i| *i) {
+        variant(&mut chart, &model.variants[i], colours[i], (y_lo, y_hi))?;
     }
+    Ok(())
+}
+
+/// One variant: its capacity mark across the latency range `y`, its first search's p50 and
+/// p99 lines, and every step's p99 point.
+fn variant<DB: DrawingBackend>(
+    chart: &mut Chart<DB>,
+    v: &VariantChart,
+    colour: RGBColor,
+    (y_lo, y_hi): (f64, f64),
+) -> Result<()> {
+    let line = curve(&v.capacity_steps);
+    if let Some(c) = &v.capacity_rps {
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(c.value, y_lo), (c.value, y_hi)],
+                3,
+                4,
+                colour.stroke_width(1),
+            ))
+            .ctx("drawing a capacity mark")?;
+    }
+    chart
+        .draw_series(LineSeries::new(
+            line.iter().map(|p| (p.rate, p.p50_ms)),
+            colour.mix(0.6).stroke_width(1),
+        ))
+        .ctx("drawing a p50 line")?;
+    chart
+        .draw_series(LineSeries::new(
+            line.iter().map(|p| (p.rate, p.p99_ms)),
+            colour.stroke_width(2),
+        ))
+        .ctx("drawing a p99 line")?;
+    chart
+        .draw_series(v.capacity_steps.iter().map(|p| {
+            let style = if p.pass {
+                colour.filled()
+            } else {
+                colour.stroke_width(1)
+            };
+            Circle::new((p.rate, p.p99_ms), 3, style)
+        }))
+        .ctx("drawing the steps")?;
     Ok(())
 }

@@ -24,16 +24,12 @@ pub(super) fn has_data(model: &ChartModel) -> bool {
         .any(|v| v.cpu_us_per_request.is_some())
 }
 
-/// Draws the chart on `root`.
+/// Draws the chart in `area` (below its title).
 pub(super) fn draw<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
+    area: &DrawingArea<DB, Shift>,
     model: &ChartModel,
 ) -> Result<()> {
-    single_metric(
-        root,
-        &title(model),
-        "CPU time per request (µs)",
-        model,
-        |v| v.cpu_us_per_request,
-    )
+    single_metric(area, "CPU time per request (µs)", model, |v| {
+        v.cpu_us_per_request
+    })
 }

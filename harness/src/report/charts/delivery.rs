@@ -8,7 +8,7 @@ use plotters::prelude::*;
 use super::super::model::{ChartModel, Interval};
 use super::bars::{Bar, Paint, Panel, Rows, draw_panel};
 use super::legend::{Entry, Swatch, draw_row};
-use super::style::{BASELINE, frame, titled, variant_colours};
+use super::style::{BASELINE, titled, variant_colours};
 
 /// File stem.
 pub(super) const NAME: &str = "delivery";
@@ -31,16 +31,15 @@ fn point(v: f64) -> Interval {
     }
 }
 
-/// Draws the chart on `root`.
+/// The grey line under the title.
+pub(super) const SUBTITLE: &str =
+    "Medians over repetitions; a variant without a figure shows as zero";
+
+/// Draws the chart in `area` (below its title).
 pub(super) fn draw<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
+    area: &DrawingArea<DB, Shift>,
     model: &ChartModel,
 ) -> Result<()> {
-    let area = frame(
-        root,
-        &title(model),
-        Some("Medians over repetitions; a variant without a figure shows as zero"),
-    )?;
     let any_expected = model.variants.iter().any(|v| v.spans_expected.is_some());
     let mut entries = Vec::new();
     if any_expected {

@@ -6,10 +6,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::super::model::ChartModel;
+use super::axes::{cartesian, mesh};
 use super::legend::{Entry, Swatch, beside};
-use super::style::{
-    Ctx, GRID, GRID_LIGHT, INK, fmt_num, frame, padded, text, titled, variant_colours,
-};
+use super::style::{Ctx, baseline_last, fmt_num, padded, titled, variant_colours};
 use super::ticks::Ticks;
 
 /// File stem.
@@ -55,26 +54,15 @@ fn tick_label(nines: f64) -> String {
     format!("{pct:.prec$}%", prec = k.saturating_sub(2))
 }
 
-/// Draws the chart on `root`.
-pub(super) fn draw<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    model: &ChartModel,
-) -> Result<()> {
-    let area = frame(
-        root,
-        &title(model),
-        Some("All valid runs' requests; x axis: log scale in 1/(1−percentile)"),
-    )?;
-    let colours = variant_colours(model);
-    let series: Vec<(usize, Vec<(f64, f64)>)> = model
-        .variants
-        .iter()
-        .enumerate()
-        .map(|(i, v)| (i, points(&v.latency_percentiles)))
-        .filter(|(_, p)| !p.is_empty())
-        .collect();
+/// The grey line under the title.
+pub(super) const SUBTITLE: &str = "All valid runs' requests; x axis: log scale in 1/(1−percentile)";
 
-    let entries: Vec<Entry> = series
+/// One variant's line: its index into `model.variants` and its points.
+type Series = (usize, Vec<(f64, f64)>);
+
+/// The legend: one line per variant drawn.
+fn legend(model: &ChartModel, series: &[Series], colours: &[RGBColor]) -> Vec<Entry> {
+    series
         .iter()
         .map(|(i, _)| {
             let v = &model.variants[*i];
@@ -90,55 +78,67 @@ pub(super) fn draw<DB: DrawingBackend>(
                 },
             }
         })
-        .collect();
-    let plot_area = beside(&area, &entries)?;
+        .collect()
+}
 
+/// The x axis: the nines drawn (at least one), its major ticks (each nine) and minor ones (the
+/// 2 and 5 between them).
+fn x_axis(series: &[Series]) -> Ticks {
     let max_x = series
         .iter()
         .flat_map(|(_, p)| p.iter().map(|pt| pt.0))
         .fold(0.0, f64::max);
     let nines = (max_x - 1e-9).ceil().clamp(1.0, MAX_NINES);
-    let max_ms = series
-        .iter()
-        .flat_map(|(_, p)| p.iter().map(|pt| pt.1))
-        .fold(0.0, f64::max);
-    let y_hi = if max_ms > 0.0 {
-        max_ms * 1.08
-    } else {
-        padded(0.0, 0.0, 0.1).1
-    };
     let bold: Vec<f64> = (0..=nines as usize).map(|k| k as f64).collect();
     let light: Vec<f64> = (0..nines as usize)
         .flat_map(|k| [2.0f64, 5.0].map(|m| k as f64 + m.log10()))
         .collect();
+    Ticks::new(0.0, nines, bold).with_light(light)
+}
 
-    let mut chart = ChartBuilder::on(&plot_area)
-        .margin_right(32)
-        .margin_top(6)
-        .x_label_area_size(48)
-        .y_label_area_size(64)
-        .build_cartesian_2d(Ticks::new(0.0, nines, bold).with_light(light), 0.0..y_hi)
-        .ctx("building the latency chart")?;
+/// The y axis's top: a little above the slowest point.
+fn y_top(series: &[Series]) -> f64 {
+    let max_ms = series
+        .iter()
+        .flat_map(|(_, p)| p.iter().map(|pt| pt.1))
+        .fold(0.0, f64::max);
+    if max_ms > 0.0 {
+        max_ms * 1.08
+    } else {
+        padded(0.0, 0.0, 0.1).1
+    }
+}
+
+/// Draws the chart in `area` (below its title).
+pub(super) fn draw<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    model: &ChartModel,
+) -> Result<()> {
+    let colours = variant_colours(model);
+    let series: Vec<Series> = model
+        .variants
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (i, points(&v.latency_percentiles)))
+        .filter(|(_, p)| !p.is_empty())
+        .collect();
+    let plot_area = beside(area, &legend(model, &series, &colours))?;
+    let mut chart = cartesian(
+        &plot_area,
+        64,
+        x_axis(&series),
+        0.0..y_top(&series),
+        "latency",
+    )?;
     let y_fmt = |y: &f64| fmt_num(*y);
-    chart
-        .configure_mesh()
-        .bold_line_style(GRID)
-        .light_line_style(GRID_LIGHT)
+    mesh(&mut chart, "Percentile", "Latency (ms)")
         .x_label_formatter(&|x| tick_label(*x))
         .y_label_formatter(&y_fmt)
         .y_labels(8)
         .y_max_light_lines(1)
-        .label_style(text(12.0, INK))
-        .x_desc("Percentile")
-        .y_desc("Latency (ms)")
-        .axis_desc_style(text(14.0, INK))
         .draw()
         .ctx("drawing the latency axes")?;
-
-    // Draw the baseline last so it stays visible on top of the others.
-    let mut order: Vec<&(usize, Vec<(f64, f64)>)> = series.iter().collect();
-    order.sort_by_key(|(i, _)| model.variants[*i].baseline);
-    for (i, pts) in order {
+    for (i, pts) in baseline_last(model, &series, |(i, _)| *i) {
         let colour = colours[*i];
         chart
             .draw_series(LineSeries::new(pts.iter().copied(), colour.stroke_width(2)))

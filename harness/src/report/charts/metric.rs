@@ -7,7 +7,11 @@ use plotters::prelude::*;
 
 use super::super::model::{ChartModel, Interval, VariantChart};
 use super::bars::{Bar, Paint, Panel, Rows, draw_panel};
-use super::style::{frame, variant_colours};
+use super::style::variant_colours;
+
+/// How to read a chart of bars with whiskers against the baseline.
+pub(super) const SUBTITLE: &str =
+    "Bars: median over repetitions · whiskers: confidence interval · dashed line: baseline";
 
 /// One bar per variant that has `metric`, in the variant's colour, and the baseline's value.
 pub(super) fn bars_of(
@@ -38,22 +42,14 @@ pub(super) fn bars_of(
     (bars, reference)
 }
 
-/// Draws the chart of `metric` for every variant, titled `title`, x axis `x_desc`.
+/// Draws the chart of `metric` for every variant in `area`, x axis `x_desc`.
 pub(super) fn single_metric<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    title: &str,
+    area: &DrawingArea<DB, Shift>,
     x_desc: &str,
     model: &ChartModel,
     metric: fn(&VariantChart) -> Option<Interval>,
 ) -> Result<()> {
-    let area = frame(
-        root,
-        title,
-        Some(
-            "Bars: median over repetitions · whiskers: confidence interval · dashed line: baseline",
-        ),
-    )?;
-    let rows = Rows::new(&area, model);
+    let rows = Rows::new(area, model);
     let colours = variant_colours(model);
     let (bars, reference) = bars_of(model, &colours, metric);
     let panel = Panel {
@@ -64,5 +60,5 @@ pub(super) fn single_metric<DB: DrawingBackend>(
         reference,
         labels: true,
     };
-    draw_panel(&area, &rows, &panel)
+    draw_panel(area, &rows, &panel)
 }

@@ -4,6 +4,7 @@
 //! DejaVu Sans, so no system font is needed. Each variant keeps one colour across charts
 //! (the baseline dark grey).
 
+mod axes;
 mod bars;
 mod capacity;
 mod cpu;
@@ -89,6 +90,17 @@ impl Kind {
         }
     }
 
+    /// The grey line under the title: how to read the chart.
+    fn subtitle(self) -> &'static str {
+        match self {
+            Self::Capacity => capacity::SUBTITLE,
+            Self::Latency => latency::SUBTITLE,
+            Self::Overhead => overhead::SUBTITLE,
+            Self::Cpu | Self::Rss | Self::Throughput => metric::SUBTITLE,
+            Self::Delivery => delivery::SUBTITLE,
+        }
+    }
+
     fn has_data(self, model: &ChartModel) -> bool {
         match self {
             Self::Capacity => capacity::has_data(model),
@@ -101,19 +113,22 @@ impl Kind {
         }
     }
 
+    /// Draws the chart on `root`: the title block every chart shares, then the chart itself in
+    /// the area left below it.
     fn draw<DB: DrawingBackend>(
         self,
         root: &DrawingArea<DB, Shift>,
         model: &ChartModel,
     ) -> Result<()> {
+        let area = style::frame(root, &self.title(model), Some(self.subtitle()))?;
         match self {
-            Self::Capacity => capacity::draw(root, model),
-            Self::Latency => latency::draw(root, model),
-            Self::Overhead => overhead::draw(root, model),
-            Self::Cpu => cpu::draw(root, model),
-            Self::Rss => rss::draw(root, model),
-            Self::Throughput => throughput::draw(root, model),
-            Self::Delivery => delivery::draw(root, model),
+            Self::Capacity => capacity::draw(&area, model),
+            Self::Latency => latency::draw(&area, model),
+            Self::Overhead => overhead::draw(&area, model),
+            Self::Cpu => cpu::draw(&area, model),
+            Self::Rss => rss::draw(&area, model),
+            Self::Throughput => throughput::draw(&area, model),
+            Self::Delivery => delivery::draw(&area, model),
         }
     }
 }

@@ -3,13 +3,13 @@
 
 use anyhow::Result;
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use super::super::model::{ChartModel, Interval};
+use super::axes::{Plot, cartesian, mesh};
 use super::legend::{Entry, Swatch, beside};
-use super::style::{
-    BASELINE, Ctx, GRID, GRID_LIGHT, INK, fmt_num, frame, padded, palette, text, titled,
-};
+use super::style::{BASELINE, Ctx, fmt_num, padded, palette, titled};
 use super::ticks::Ticks;
 
 /// File stem.
@@ -61,17 +61,16 @@ fn signed_pct(v: f64) -> String {
     }
 }
 
-/// Draws the chart on `root`.
-pub(super) fn draw<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    model: &ChartModel,
-) -> Result<()> {
-    let area = frame(
-        root,
-        &title(model),
-        Some("Points: median change · bars: confidence interval · dashed line: no change"),
-    )?;
-    let series: Vec<Series> = model
+/// The grey line under the title.
+pub(super) const SUBTITLE: &str =
+    "Points: median change · bars: confidence interval · dashed line: no change";
+
+/// The sampling-rate axis's reach, in percent.
+const X_RANGE: (f64, f64) = (-5.0, 105.0);
+
+/// Each metric with usable points, in its palette colour.
+fn series(model: &ChartModel) -> Vec<Series<'_>> {
+    model
         .overhead
         .iter()
         .enumerate()
@@ -81,8 +80,12 @@ pub(super) fn draw<DB: DrawingBackend>(
             points: usable(&s.points),
         })
         .filter(|s| !s.points.is_empty())
-        .collect();
-    let entries: Vec<Entry> = series
+        .collect()
+}
+
+/// The legend: one entry per metric.
+fn legend(series: &[Series]) -> Vec<Entry> {
+    series
         .iter()
         .map(|s| Entry {
             label: s.metric.to_string(),
@@ -91,38 +94,37 @@ pub(super) fn draw<DB: DrawingBackend>(
                 marker: true,
             },
         })
-        .collect();
-    let plot_area = beside(&area, &entries)?;
+        .collect()
+}
 
+/// The change axis's reach: every interval and zero, padded.
+fn y_range(series: &[Series]) -> (f64, f64) {
     let values = series
         .iter()
         .flat_map(|s| s.points.iter().flat_map(|(_, i)| [i.low, i.value, i.high]));
     let (lo, hi) = values.fold((0.0f64, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
-    let (y_lo, y_hi) = padded(lo, hi, 0.08);
-    let (x_lo, x_hi) = (-5.0, 105.0);
-    let ticks: Vec<f64> = (0..=10).map(|k| f64::from(k) * 10.0).collect();
+    padded(lo, hi, 0.08)
+}
 
-    let mut chart = ChartBuilder::on(&plot_area)
-        .margin_right(32)
-        .margin_top(6)
-        .x_label_area_size(48)
-        .y_label_area_size(70)
-        .build_cartesian_2d(Ticks::new(x_lo, x_hi, ticks), y_lo..y_hi)
-        .ctx("building the overhead chart")?;
+/// Draws the chart in `area` (below its title).
+pub(super) fn draw<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    model: &ChartModel,
+) -> Result<()> {
+    let series = series(model);
+    let plot_area = beside(area, &legend(&series))?;
+    let (y_lo, y_hi) = y_range(&series);
+    let (x_lo, x_hi) = X_RANGE;
+    let ticks: Vec<f64> = (0..=10).map(|k| f64::from(k) * 10.0).collect();
+    let x_axis = Ticks::new(x_lo, x_hi, ticks);
+    let mut chart = cartesian(&plot_area, 70, x_axis, y_lo..y_hi, "overhead")?;
     let x_fmt = |x: &f64| format!("{}%", fmt_num(*x));
     let y_fmt = |y: &f64| signed_pct(*y);
-    chart
-        .configure_mesh()
-        .bold_line_style(GRID)
-        .light_line_style(GRID_LIGHT)
+    mesh(&mut chart, "Sampling rate (%)", "Change vs baseline (%)")
         .x_label_formatter(&x_fmt)
         .y_label_formatter(&y_fmt)
         .y_labels(8)
         .y_max_light_lines(1)
-        .label_style(text(12.0, INK))
-        .x_desc("Sampling rate (%)")
-        .y_desc("Change vs baseline (%)")
-        .axis_desc_style(text(14.0, INK))
         .draw()
         .ctx("drawing the overhead axes")?;
     chart
@@ -133,30 +135,40 @@ pub(super) fn draw<DB: DrawingBackend>(
             BASELINE.stroke_width(1),
         ))
         .ctx("drawing the zero line")?;
-
     let m = series.len() as f64;
     for (k, s) in series.iter().enumerate() {
-        let (colour, pts) = (s.colour, &s.points);
         let dx = (k as f64 - (m - 1.0) / 2.0) * DODGE;
-        chart
-            .draw_series(LineSeries::new(
-                pts.iter().map(|(x, i)| (x + dx, i.value)),
-                colour.stroke_width(1),
-            ))
-            .ctx("drawing an overhead line")?;
-        chart
-            .draw_series(pts.iter().map(|(x, i)| {
-                ErrorBar::new_vertical(
-                    x + dx,
-                    i.low,
-                    i.value,
-                    i.high,
-                    colour.filled().stroke_width(2),
-                    9,
-                )
-            }))
-            .ctx("drawing overhead error bars")?;
+        metric(&mut chart, s, dx)?;
     }
+    Ok(())
+}
+
+/// One metric's points, shifted `dx` along the rate axis: a thin line through the medians and
+/// an error bar over each interval.
+fn metric<DB: DrawingBackend>(
+    chart: &mut Plot<DB, Ticks, RangedCoordf64>,
+    s: &Series,
+    dx: f64,
+) -> Result<()> {
+    let (colour, pts) = (s.colour, &s.points);
+    chart
+        .draw_series(LineSeries::new(
+            pts.iter().map(|(x, i)| (x + dx, i.value)),
+            colour.stroke_width(1),
+        ))
+        .ctx("drawing an overhead line")?;
+    chart
+        .draw_series(pts.iter().map(|(x, i)| {
+            ErrorBar::new_vertical(
+                x + dx,
+                i.low,
+                i.value,
+                i.high,
+                colour.filled().stroke_width(2),
+                9,
+            )
+        }))
+        .ctx("drawing overhead error bars")?;
     Ok(())
 }
 

@@ -8,7 +8,7 @@ use plotters::prelude::*;
 use super::super::model::ChartModel;
 use super::bars::{Panel, Rows, draw_panel};
 use super::metric::bars_of;
-use super::style::{frame, titled, variant_colours};
+use super::style::{titled, variant_colours};
 
 /// File stem.
 pub(super) const NAME: &str = "rss";
@@ -35,19 +35,12 @@ fn processes(model: &ChartModel) -> Vec<&str> {
     names
 }
 
-/// Draws the chart on `root`.
+/// Draws the chart in `area` (below its title).
 pub(super) fn draw<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
+    area: &DrawingArea<DB, Shift>,
     model: &ChartModel,
 ) -> Result<()> {
-    let area = frame(
-        root,
-        &title(model),
-        Some(
-            "Bars: median over repetitions · whiskers: confidence interval · dashed line: baseline",
-        ),
-    )?;
-    let rows = Rows::new(&area, model);
+    let rows = Rows::new(area, model);
     let colours = variant_colours(model);
     let procs = processes(model);
     let (w, _) = area.dim_in_pixel();

@@ -95,6 +95,18 @@ pub(super) fn variant_colours(model: &ChartModel) -> Vec<RGBColor> {
         .collect()
 }
 
+/// `items` in drawing order: the baseline's last, so that it stays visible on top of the
+/// others (otherwise in the order given); `variant` is an item's index into `model.variants`.
+pub(super) fn baseline_last<'a, T>(
+    model: &ChartModel,
+    items: &'a [T],
+    variant: impl Fn(&T) -> usize,
+) -> Vec<&'a T> {
+    let mut order: Vec<&T> = items.iter().collect();
+    order.sort_by_key(|item| model.variants[variant(item)].baseline);
+    order
+}
+
 /// A text style in the chart font.
 pub(super) fn text(size: f64, colour: RGBColor) -> TextStyle<'static> {
     let mut style = TextStyle::from((FONT, size).into_font());

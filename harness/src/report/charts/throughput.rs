@@ -22,12 +22,10 @@ pub(super) fn has_data(model: &ChartModel) -> bool {
     model.variants.iter().any(|v| v.throughput_rps.is_some())
 }
 
-/// Draws the chart on `root`.
+/// Draws the chart in `area` (below its title).
 pub(super) fn draw<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
+    area: &DrawingArea<DB, Shift>,
     model: &ChartModel,
 ) -> Result<()> {
-    single_metric(root, &title(model), "Throughput (requests/s)", model, |v| {
-        v.throughput_rps
-    })
+    single_metric(area, "Throughput (requests/s)", model, |v| v.throughput_rps)
 }

@@ -1,6 +1,6 @@
 //! The decisions: the recommendation under the budget, the A/A noise floor, the cost model.
 
-use crate::report::document::{Block, Inline, Section, Table, cell, para, text};
+use crate::report::document::{Block, Inline, Section, cell, para, table, text};
 use crate::report::format;
 use crate::results::Results;
 use crate::stats::metrics;
@@ -86,19 +86,16 @@ pub fn noise_floor(results: &Results) -> Section {
                      change must exceed the threshold plus this.",
                 ),
             ]),
-            Block::Table(Table {
-                header: [
-                    "Metric",
-                    "A/A change",
-                    "Interval",
-                    "Noise (half-width)",
-                    "Minimum detectable effect",
-                ]
-                .map(String::from)
-                .to_vec(),
-                numeric: vec![false, true, true, true, true],
+            table(
+                &[
+                    ("Metric", false),
+                    ("A/A change", true),
+                    ("Interval", true),
+                    ("Noise (half-width)", true),
+                    ("Minimum detectable effect", true),
+                ],
                 rows,
-            }),
+            ),
         ],
     }
 }
@@ -141,18 +138,15 @@ pub fn cost_model(results: &Results) -> Option<Section> {
                     ""
                 }
             )),
-            Block::Table(Table {
-                header: [
-                    "Sampling",
-                    "Overhead per request",
-                    "vs baseline",
-                    "Cores per 1,000 req/s",
-                ]
-                .map(String::from)
-                .to_vec(),
-                numeric: vec![true, true, true, true],
+            table(
+                &[
+                    ("Sampling", true),
+                    ("Overhead per request", true),
+                    ("vs baseline", true),
+                    ("Cores per 1,000 req/s", true),
+                ],
                 rows,
-            }),
+            ),
         ],
     })
 }

@@ -1,28 +1,24 @@
 //! The collector-faults section: per fault, what it did to the app against a healthy collector,
 //! and a plain sentence of what that amounts to.
 
-use crate::report::document::{Block, Inline, Section, Table, cell, para, text};
+use crate::report::document::{Block, Inline, Section, cell, para, table, text};
 use crate::report::format;
 use crate::stats::faults::{FaultSummary, Finding};
 
 fn change(ratio: Option<f64>) -> String {
-    ratio.map_or_else(|| "–".to_string(), format::change)
+    format::or_dash(ratio, format::change)
 }
 
 fn recovery(s: &FaultSummary) -> String {
-    match &s.recovery {
-        None => "–".into(),
-        Some((returns, recovered, times)) => {
-            let mut sorted = times.clone();
-            sorted.sort_by(f64::total_cmp);
-            let median = crate::stats::median::median(&sorted);
-            match (median, sorted.last()) {
-                (Some(m), Some(max)) => {
-                    format!("{recovered} of {returns} returns; median {m:.0} ms, max {max:.0} ms")
-                }
-                _ => format!("{recovered} of {returns} returns"),
-            }
+    let Some(r) = &s.recovery else {
+        return "–".into();
+    };
+    let (returns, recovered) = (r.returns, r.recovered);
+    match (r.median_ms, r.max_ms) {
+        (Some(m), Some(max)) => {
+            format!("{recovered} of {returns} returns; median {m:.0} ms, max {max:.0} ms")
         }
+        _ => format!("{recovered} of {returns} returns"),
     }
 }
 
@@ -37,17 +33,14 @@ fn growth(s: &FaultSummary) -> Vec<String> {
 }
 
 fn spans(s: &FaultSummary) -> String {
-    s.spans.map_or_else(
-        || "–".to_string(),
-        |[produced, dropped, failed]| {
-            format!(
-                "{} / {} / {}",
-                format::count(produced),
-                format::count(dropped),
-                format::count(failed)
-            )
-        },
-    )
+    format::or_dash(s.spans, |[produced, dropped, failed]| {
+        format!(
+            "{} / {} / {}",
+            format::count(produced),
+            format::count(dropped),
+            format::count(failed)
+        )
+    })
 }
 
 /// One finding as a sentence.
@@ -85,91 +78,89 @@ fn sentence(f: &Finding) -> String {
     }
 }
 
+/// The faults table's columns: heading and whether it is numeric.
+const COLUMNS: [(&str, bool); 11] = [
+    ("Configuration", false),
+    ("Fault", false),
+    ("Runs", true),
+    ("p99 (vs healthy)", true),
+    ("CPU per request (vs healthy)", true),
+    ("Failed requests", true),
+    ("RSS growth in the window", true),
+    ("Spans produced / dropped / failed", true),
+    ("Failed span exports", true),
+    ("Collector side", true),
+    ("Delivery resumed after a return", false),
+];
+
+/// What the faults table's columns mean.
+const NOTE: &str = "Medians over every run that measured requests, including runs a fault made \
+                    invalid (under a fault, falling behind is the finding). Changes are against \
+                    the healthy variant named under each fault: the one with the same settings \
+                    (the baseline when none matches). RSS growth: last minus first 100 ms \
+                    sample of the measured window. Spans: the target's own accounting over the \
+                    whole run. Collector side: exports the fault refused (error, reject) and \
+                    connections a blackhole swallowed. Delivery resumed: time from the \
+                    collector's return until it accepted an export again.";
+
 /// The section, when some variant plays a fault.
 pub fn section(faults: &[FaultSummary]) -> Option<Section> {
     if faults.iter().all(|f| f.fault.is_none()) {
         return None;
     }
-    let rows = faults
-        .iter()
-        .map(|s| {
-            vec![
-                cell(s.variant.clone()),
-                match (&s.fault, &s.reference) {
-                    (Some(f), Some(r)) => vec![f.clone(), format!("vs {r}")],
-                    (Some(f), None) => cell(f.clone()),
-                    (None, _) => cell("healthy"),
-                },
-                cell(if s.invalid > 0 {
-                    format!("{} ({} invalid)", s.runs, s.invalid)
-                } else {
-                    s.runs.to_string()
-                }),
-                vec![format::value("p99", s.p99_us), change(s.p99_ratio)],
-                vec![format!("{:.1} µs", s.cpu_us), change(s.cpu_ratio)],
-                cell(format!("{:.2}%", s.error_rate * 100.0)),
-                growth(s),
-                cell(spans(s)),
-                cell(s.failed_exports.map_or_else(|| "–".into(), format::count)),
-                cell(format!(
-                    "{} refused, {} blackholed",
-                    format::count(s.exports_refused),
-                    format::count(s.connections_blackholed)
-                )),
-                cell(recovery(s)),
-            ]
-        })
-        .collect();
-    let findings: Vec<Vec<Inline>> = faults
+    let findings = faults
         .iter()
         .filter(|s| s.fault.is_some())
-        .map(|s| {
-            let sentences: Vec<String> = s.findings.iter().map(sentence).collect();
-            vec![
-                Inline::Strong(format!(
-                    "{} ({})",
-                    s.variant,
-                    s.fault.as_deref().unwrap_or("healthy")
-                )),
-                text(format!(": {}.", sentences.join("; "))),
-            ]
-        })
+        .map(findings)
         .collect();
     Some(Section {
         title: "Collector faults".into(),
         blocks: vec![
             Block::List(findings),
-            Block::Table(Table {
-                header: [
-                    "Configuration",
-                    "Fault",
-                    "Runs",
-                    "p99 (vs healthy)",
-                    "CPU per request (vs healthy)",
-                    "Failed requests",
-                    "RSS growth in the window",
-                    "Spans produced / dropped / failed",
-                    "Failed span exports",
-                    "Collector side",
-                    "Delivery resumed after a return",
-                ]
-                .map(String::from)
-                .to_vec(),
-                numeric: vec![
-                    false, false, true, true, true, true, true, true, true, true, false,
-                ],
-                rows,
-            }),
-            para(
-                "Medians over every run that measured requests, including runs a fault made \
-                 invalid (under a fault, falling behind is the finding). Changes are against \
-                 the healthy variant named under each fault: the one with the same settings (the \
-                 baseline when none matches). RSS growth: last minus first 100 ms sample of the \
-                 measured window. Spans: the target's own accounting over the whole run. \
-                 Collector side: exports the fault refused (error, reject) and connections a \
-                 blackhole swallowed. Delivery resumed: time from the collector's return until \
-                 it accepted an export again.",
-            ),
+            table(&COLUMNS, faults.iter().map(row).collect()),
+            para(NOTE),
         ],
     })
+}
+
+/// A fault's findings as one list item: "variant (fault): sentence; sentence."
+fn findings(s: &FaultSummary) -> Vec<Inline> {
+    let sentences: Vec<String> = s.findings.iter().map(sentence).collect();
+    vec![
+        Inline::Strong(format!(
+            "{} ({})",
+            s.variant,
+            s.fault.as_deref().unwrap_or("healthy")
+        )),
+        text(format!(": {}.", sentences.join("; "))),
+    ]
+}
+
+/// The faults table's row of one variant.
+fn row(s: &FaultSummary) -> Vec<Vec<String>> {
+    vec![
+        cell(s.variant.clone()),
+        match (&s.fault, &s.reference) {
+            (Some(f), Some(r)) => vec![f.clone(), format!("vs {r}")],
+            (Some(f), None) => cell(f.clone()),
+            (None, _) => cell("healthy"),
+        },
+        cell(if s.invalid > 0 {
+            format!("{} ({} invalid)", s.runs, s.invalid)
+        } else {
+            s.runs.to_string()
+        }),
+        vec![format::value("p99", s.p99_us), change(s.p99_ratio)],
+        vec![format!("{:.1} µs", s.cpu_us), change(s.cpu_ratio)],
+        cell(format!("{:.2}%", s.error_rate * 100.0)),
+        growth(s),
+        cell(spans(s)),
+        cell(format::or_dash(s.failed_exports, format::count)),
+        cell(format!(
+            "{} refused, {} blackholed",
+            format::count(s.exports_refused),
+            format::count(s.connections_blackholed)
+        )),
+        cell(recovery(s)),
+    ]
 }

@@ -1,9 +1,9 @@
 //! The seed-style overhead table: each configuration's p50, p99, throughput, memory and CPU per
 //! request, as value and change against the baseline with its interval and verdict.
 
-use crate::report::document::{Block, Inline, Section, Table, cell, para, text};
+use crate::report::document::{Block, Inline, Section, Table, cell, para, table, text};
 use crate::report::format;
-use crate::results::Results;
+use crate::results::{Results, VariantSummary};
 use crate::stats::delivery::Delivery;
 use crate::stats::metrics;
 
@@ -41,84 +41,12 @@ const COLUMNS: [(&str, &str); 6] = [
 
 /// The overhead section, with each configuration's `delivery` beside its cost.
 pub fn section(results: &Results, delivery: &[Delivery]) -> Section {
-    let columns: Vec<(&str, &str)> = results
-        .scenario
-        .capacity
-        .map(|_| CAPACITY)
-        .into_iter()
-        .chain(COLUMNS)
-        .collect();
-    let mut header = vec!["Configuration".to_string()];
-    header.extend(columns.iter().map(|(_, h)| (*h).to_string()));
-    header.push("Spans delivered".into());
-    header.push("Valid runs".into());
-    let rows = results
-        .summary
-        .iter()
-        .map(|s| {
-            let mut row = vec![cell(s.variant.clone())];
-            for (metric, _) in &columns {
-                row.push(
-                    s.metrics
-                        .get(*metric)
-                        .map_or_else(|| cell("–"), |m| format::cell(metric, m)),
-                );
-            }
-            row.push(delivered(delivery, &s.variant));
-            row.push(cell(match (s.invalid_runs, s.latency_only_runs) {
-                (0, _) => s.valid_runs.to_string(),
-                (i, 0) => format!("{} ({i} invalid)", s.valid_runs),
-                (i, l) => format!("{} ({i} invalid; CPU and memory of {l} kept)", s.valid_runs),
-            }));
-            row
-        })
-        .collect();
-    let mut numeric = vec![false];
-    numeric.extend(columns.iter().map(|_| true));
-    numeric.push(true);
-    numeric.push(true);
-    let thresholds: Vec<String> = columns
-        .iter()
-        .map(|(m, _)| {
-            format!(
-                "{m} {}",
-                format::percent(crate::stats::threshold(m, &results.scenario.thresholds))
-            )
-        })
-        .collect();
+    let columns = metric_columns(results);
     let mut section = Section {
         title: format!("Overhead against `{}`", results.scenario.baseline),
         blocks: vec![
-            Block::Table(Table {
-                header,
-                numeric,
-                rows,
-            }),
-            Block::Paragraph(vec![
-                text(
-                    "Each cell: the median over valid runs; the change against the baseline \
-                     with its confidence interval (distribution-free: Mann-Whitney; 95%, or \
-                     with fewer than 4 runs against 4 the most so few runs allow, shown beside \
-                     it: 90% at 3 against 3); the verdict. Speed-adjusted CPU carries \
-                     each run's CPU per request to one machine speed, gauged by the load \
-                     generator's CPU per request (the same work in every variant): a machine \
-                     that runs slower during one run slows both. ",
-                ),
-                Inline::Strong("✗ worse".into()),
-                text(" / "),
-                Inline::Strong("✓ better".into()),
-                text(
-                    ": the whole interval lies beyond the decision threshold; ≈ same: it lies \
-                     within; ? inconclusive: it straddles the threshold (more repetitions would \
-                     decide). Thresholds: ",
-                ),
-                text(thresholds.join(", ")),
-                text(
-                    ". Spans delivered: spans the collector received / spans the target \
-                     produced (a dash where either is not known); below 99% the \
-                     configuration lost telemetry, and its cost is not comparable.",
-                ),
-            ]),
+            main_table(results, delivery, &columns),
+            explanation(results, &columns),
             speed_note(results),
             Block::Details {
                 summary: "Every metric".into(),
@@ -130,6 +58,96 @@ pub fn section(results: &Results, delivery: &[Delivery]) -> Section {
         section.blocks.insert(1, note);
     }
     section
+}
+
+/// The main table's metric columns: capacity first when the scenario searched for it.
+fn metric_columns(results: &Results) -> Vec<(&'static str, &'static str)> {
+    results
+        .scenario
+        .capacity
+        .map(|_| CAPACITY)
+        .into_iter()
+        .chain(COLUMNS)
+        .collect()
+}
+
+/// One row per configuration: its metrics, its delivery and its valid runs.
+fn main_table(results: &Results, delivery: &[Delivery], columns: &[(&str, &str)]) -> Block {
+    let mut header = vec!["Configuration".to_string()];
+    header.extend(columns.iter().map(|(_, h)| (*h).to_string()));
+    header.push("Spans delivered".into());
+    header.push("Valid runs".into());
+    let mut numeric = vec![false];
+    numeric.extend(columns.iter().map(|_| true));
+    numeric.push(true);
+    numeric.push(true);
+    let rows = results
+        .summary
+        .iter()
+        .map(|s| row(s, delivery, columns))
+        .collect();
+    Block::Table(Table {
+        header,
+        numeric,
+        rows,
+    })
+}
+
+/// The main table's row of one configuration.
+fn row(s: &VariantSummary, delivery: &[Delivery], columns: &[(&str, &str)]) -> Vec<Vec<String>> {
+    let mut row = vec![cell(s.variant.clone())];
+    for (metric, _) in columns {
+        row.push(
+            s.metrics
+                .get(*metric)
+                .map_or_else(|| cell("–"), |m| format::cell(metric, m)),
+        );
+    }
+    row.push(delivered(delivery, &s.variant));
+    row.push(cell(match (s.invalid_runs, s.latency_only_runs) {
+        (0, _) => s.valid_runs.to_string(),
+        (i, 0) => format!("{} ({i} invalid)", s.valid_runs),
+        (i, l) => format!("{} ({i} invalid; CPU and memory of {l} kept)", s.valid_runs),
+    }));
+    row
+}
+
+/// How to read the main table, with the thresholds of its `columns`.
+fn explanation(results: &Results, columns: &[(&str, &str)]) -> Block {
+    let thresholds: Vec<String> = columns
+        .iter()
+        .map(|(m, _)| {
+            format!(
+                "{m} {}",
+                format::percent(crate::stats::threshold(m, &results.scenario.thresholds))
+            )
+        })
+        .collect();
+    Block::Paragraph(vec![
+        text(
+            "Each cell: the median over valid runs; the change against the baseline \
+             with its confidence interval (distribution-free: Mann-Whitney; 95%, or \
+             with fewer than 4 runs against 4 the most so few runs allow, shown beside \
+             it: 90% at 3 against 3); the verdict. Speed-adjusted CPU carries \
+             each run's CPU per request to one machine speed, gauged by the load \
+             generator's CPU per request (the same work in every variant): a machine \
+             that runs slower during one run slows both. ",
+        ),
+        Inline::Strong("✗ worse".into()),
+        text(" / "),
+        Inline::Strong("✓ better".into()),
+        text(
+            ": the whole interval lies beyond the decision threshold; ≈ same: it lies \
+             within; ? inconclusive: it straddles the threshold (more repetitions would \
+             decide). Thresholds: ",
+        ),
+        text(thresholds.join(", ")),
+        text(
+            ". Spans delivered: spans the collector received / spans the target \
+             produced (a dash where either is not known); below 99% the \
+             configuration lost telemetry, and its cost is not comparable.",
+        ),
+    ])
 }
 
 fn capacity_note(results: &Results) -> Option<Block> {
@@ -189,18 +207,15 @@ fn all_metrics(results: &Results) -> Block {
     if rows.is_empty() {
         return para("No valid run to summarise.");
     }
-    Block::Table(Table {
-        header: [
-            "Configuration",
-            "Metric",
-            "Median",
-            "Change",
-            "Interval",
-            "Verdict",
-        ]
-        .map(String::from)
-        .to_vec(),
-        numeric: vec![false, false, true, true, true, false],
+    table(
+        &[
+            ("Configuration", false),
+            ("Metric", false),
+            ("Median", true),
+            ("Change", true),
+            ("Interval", true),
+            ("Verdict", false),
+        ],
         rows,
-    })
+    )
 }

@@ -1,6 +1,6 @@
 //! Per-run tables: the invalid runs with their reasons, and every run's raw figures.
 
-use crate::report::document::{Block, Section, Table, cell};
+use crate::report::document::{Block, Section, cell, table};
 use crate::report::format;
 use crate::results::Results;
 
@@ -29,13 +29,7 @@ pub fn invalid(results: &Results) -> Option<Section> {
             Block::Paragraph(vec![crate::report::document::text(
                 "A run invalid only for the generator's or the machine's sake (its lag or saturation) is run again in its place; the attempt it replaced stays listed here and out of the statistics. A target's own failure is a result and is not run again.",
             )]),
-            Block::Table(Table {
-                header: ["Configuration", "Repetition", "Attempt", "Reason", "Replaced"]
-                    .map(String::from)
-                    .to_vec(),
-                numeric: vec![false, true, true, false, false],
-                rows,
-            }),
+            table(&[("Configuration", false), ("Repetition", true), ("Attempt", true), ("Reason", false), ("Replaced", false)], rows),
         ],
     })
 }
@@ -80,27 +74,22 @@ pub fn all(results: &Results) -> Section {
         title: "Runs".into(),
         blocks: vec![Block::Details {
             summary: format!("All {} runs in the order they ran", results.runs.len()),
-            blocks: vec![Block::Table(Table {
-                header: [
-                    "Configuration",
-                    "Rep.",
-                    "Valid",
-                    "Achieved req/s",
-                    "p50",
-                    "p99",
-                    "CPU per request",
-                    "RSS",
-                    "Spans",
-                    "Send lag p99",
-                    "Generator cores",
-                ]
-                .map(String::from)
-                .to_vec(),
-                numeric: vec![
-                    false, true, false, true, true, true, true, true, true, true, true,
+            blocks: vec![table(
+                &[
+                    ("Configuration", false),
+                    ("Rep.", true),
+                    ("Valid", false),
+                    ("Achieved req/s", true),
+                    ("p50", true),
+                    ("p99", true),
+                    ("CPU per request", true),
+                    ("RSS", true),
+                    ("Spans", true),
+                    ("Send lag p99", true),
+                    ("Generator cores", true),
                 ],
                 rows,
-            })],
+            )],
         }],
     }
 }
