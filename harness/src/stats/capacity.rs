@@ -25,11 +25,7 @@ pub fn judge(slo: &Slo, rate: f64, run: &RunResult) -> Result<(), String> {
             slo.min_achieved * 100.0
         ));
     }
-    let error_rate = if l.requests == 0 {
-        0.0
-    } else {
-        l.errors as f64 / l.requests as f64
-    };
+    let error_rate = super::ratio::share(l.errors, l.requests);
     if error_rate > slo.max_error_rate {
         reasons.push(format!(
             "{:.2}% of requests failed (the SLO allows {:.2}%)",

@@ -100,11 +100,7 @@ pub fn sampling_ratio(request_traces: u64, traces: u64, requests: u64) -> f64 {
     } else {
         request_traces
     };
-    if requests == 0 {
-        0.0
-    } else {
-        sampled as f64 / requests as f64
-    }
+    super::ratio::share(sampled, requests)
 }
 
 /// The median of `f` over `runs` (0 for none).
@@ -168,11 +164,7 @@ fn variant(results: &Results, variant: &str) -> Option<Delivery> {
         runs: runs.len(),
         spans_received: med(&runs, |r| r.telemetry.spans_received as f64),
         spans_per_request: med(&runs, |r| {
-            if r.load.requests_total == 0 {
-                0.0
-            } else {
-                r.telemetry.spans_received as f64 / r.load.requests_total as f64
-            }
+            super::ratio::share(r.telemetry.spans_received, r.load.requests_total)
         }),
         traces_complete: med(&runs, |r| r.telemetry.traces_complete as f64),
         jobs: jobs(&runs),

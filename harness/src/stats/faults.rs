@@ -133,11 +133,7 @@ fn recovery(runs: &[&RunResult]) -> Option<FlapRecovery> {
 }
 
 fn error_rate(r: &RunResult) -> f64 {
-    if r.load.requests == 0 {
-        0.0
-    } else {
-        r.load.errors as f64 / r.load.requests as f64
-    }
+    super::ratio::share(r.load.errors, r.load.requests)
 }
 
 /// Whether the scenario plays any fault.
