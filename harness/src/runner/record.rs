@@ -49,10 +49,11 @@ pub(super) fn measured_run(
     // The whole harness (generator, sink, sampler) against its CPUs, for the saturation check.
     let generator_cores = ratio::cores(o.window.harness_us, o.window.wall_s);
     let collector = collector_run(&mut o.window, o.collector, m.requests);
+    let load = load(l, m);
     let health = health::Health {
-        target_rps: l.target_rps(),
-        achieved_rps: achieved_rps(l, m),
-        lag_p99_us: (l.model == Model::Rate).then(|| Latency::from_histogram(&m.generator_lag).p99),
+        target_rps: load.target_rps,
+        achieved_rps: load.achieved_rps,
+        lag_p99_us: (l.model == Model::Rate).then_some(load.generator_lag_us.p99),
         generator_cores,
         generator_cpus: generator_cpus(ctx.scenario),
         error_rate: ratio::share(m.errors, m.requests),
@@ -74,7 +75,7 @@ pub(super) fn measured_run(
         invalid_reason: (!reasons.is_empty()).then(|| redact::credentials(&reasons.join("; "))),
         latency_only,
         env: variant.env.clone(),
-        load: load(l, m),
+        load,
         latency_us: Latency::from_histogram(&m.latency),
         per_request: per_request(m),
         cpu: cpu(&o.window, &o.stopped, o.idle, m.requests, generator_cores),
@@ -143,16 +144,12 @@ fn generator_cpus(scenario: &Scenario) -> usize {
     }
 }
 
-/// What happened in the window, not what was scheduled in it (see `LoadResult`).
-fn achieved_rps(l: &Load, m: &Measured) -> f64 {
-    m.completed as f64 / l.duration_s
-}
-
 fn load(l: &Load, m: &Measured) -> LoadResult {
     LoadResult {
         model: l.model.name().into(),
         target_rps: l.target_rps(),
-        achieved_rps: achieved_rps(l, m),
+        // What happened in the window, not what was scheduled in it (see `LoadResult`).
+        achieved_rps: m.completed as f64 / l.duration_s,
         offered_rps: m.requests as f64 / l.duration_s,
         completed: m.completed,
         duration_s: l.duration_s,
